@@ -1,0 +1,390 @@
+"""The measuring engine's records: measure sets, measures, targets, figures.
+
+This app knows nothing of contracts or people (a contract points at its measure
+set). Rating itself lives in the pure module ``kpis.rating``; the models only
+translate their rows into the engine's plain values.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from kpis import periods, rating
+
+VALUE_FIELD = {"max_digits": 18, "decimal_places": 6, "null": True, "blank": True}
+
+
+def measure_slug(code: str) -> str:
+    """The key of a measure in URLs: the code lower-cased, every run of other
+    characters one hyphen (``SM 1.1`` -> ``sm-1-1``), as the API promises."""
+    return re.sub(r"[^a-z0-9]+", "-", code.lower()).strip("-")
+
+
+class Kind(models.TextChoices):
+    KPI = "kpi", "Key performance indicator"
+    SUPPORTING = "supporting", "Supporting measure"
+    MI = "mi", "Management information"
+
+
+class Unit(models.TextChoices):
+    PERCENT = "percent", "Percentage"
+    RATE = "rate", "Rate per population"
+    COUNT = "count", "Count"
+    DAYS = "days", "Number of days"
+    FTE = "fte", "Full-time equivalents"
+    OTHER = "other", "Other"
+
+
+class Polarity(models.TextChoices):
+    UP = "up", "Higher is better"
+    DOWN = "down", "Lower is better"
+    BAND = "band", "Within a band"
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    TERMLY = "termly", "Termly"
+    ANNUAL = "annual", "Annual"
+
+
+class YearType(models.TextChoices):
+    FINANCIAL = "financial", "Financial (April to March)"
+    ACADEMIC = "academic", "Academic (September to August)"
+    CALENDAR = "calendar", "Calendar (January to December)"
+
+
+class ToleranceUnit(models.TextChoices):
+    POINTS = "points", "Points"
+    PERCENT = "percent", "Percent of the target"
+
+
+class Flag(models.TextChoices):
+    """Data-quality flags (interfaces.md). ``lag``, ``series_break`` and ``draft``
+    are also derived by the scorecard; the rest are recorded with the figure."""
+
+    LAG = "lag", "Data lag"
+    GAP = "gap", "Gap in the data"
+    SERIES_BREAK = "series_break", "Series break"
+    SECOND_SOURCE_DISAGREES = "second_source_disagrees", "Second source disagrees"
+    ILLUSTRATIVE = "illustrative", "Illustrative"
+    PROVISIONAL = "provisional", "Provisional"
+    DRAFT = "draft", "Draft"
+
+
+RECORDED_FLAGS = {
+    Flag.GAP,
+    Flag.SECOND_SOURCE_DISAGREES,
+    Flag.ILLUSTRATIVE,
+    Flag.PROVISIONAL,
+    Flag.LAG,
+    Flag.SERIES_BREAK,
+}
+
+
+class MeasureSet(models.Model):
+    """A catalogue of measures: a contract's, or a council's own."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Measure(models.Model):
+    measure_set = models.ForeignKey(MeasureSet, on_delete=models.CASCADE, related_name="measures")
+    code = models.CharField(max_length=30, help_text="As the contract writes it, e.g. 'KPI 1', 'SM 1.1'.")
+    slug = models.SlugField(max_length=40, editable=False)
+    title = models.CharField(max_length=400)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    definition = models.TextField(blank=True)
+    unit = models.CharField(max_length=20, choices=Unit.choices)
+    per = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Population base of a rate, e.g. 10000."
+    )
+    decimals = models.PositiveSmallIntegerField(default=1)
+    polarity = models.CharField(
+        max_length=10, choices=Polarity.choices, blank=True, help_text="Blank: no polarity."
+    )
+    frequency = models.CharField(max_length=20, choices=Frequency.choices, default=Frequency.MONTHLY)
+    year_type = models.CharField(max_length=20, choices=YearType.choices, default=YearType.FINANCIAL)
+    cumulative = models.BooleanField(
+        default=False, help_text="Accumulates over the year; judged by projection (R7)."
+    )
+    lag_months = models.PositiveSmallIntegerField(
+        default=0, help_text="Months after its period ends that a figure usually arrives."
+    )
+    data_source = models.CharField(max_length=300, blank=True)
+    comparability_note = models.TextField(blank=True)
+    display_order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure_set", "display_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure_set", "code"], name="measure_code_unique"),
+            models.UniqueConstraint(fields=["measure_set", "slug"], name="measure_slug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def clean(self) -> None:
+        self.slug = measure_slug(self.code)
+        if not self.slug:
+            raise ValidationError({"code": "The code needs at least one letter or digit."})
+        if self.unit == Unit.RATE and not self.per:
+            raise ValidationError({"per": "A rate needs its population base, e.g. 10000."})
+        if self.unit != Unit.RATE and self.per:
+            raise ValidationError({"per": "Only a rate has a population base."})
+        if self.frequency == Frequency.TERMLY and self.year_type != YearType.ACADEMIC:
+            raise ValidationError({"year_type": "Termly measures run over academic years."})
+        if self.frequency == Frequency.QUARTERLY and self.year_type != YearType.FINANCIAL:
+            raise ValidationError({"year_type": "Quarters are financial quarters (Q1 = April to June)."})
+
+    def as_definition(self) -> rating.Definition:
+        return rating.Definition(
+            code=self.code,
+            polarity=self.polarity or None,
+            unit=self.unit,
+            per=Decimal(self.per) if self.per else None,
+            decimals=self.decimals,
+            cumulative=self.cumulative,
+        )
+
+    def parse_period(self, label: str) -> periods.Period:
+        """Parse a period label for this measure; the kind must match its frequency (R11)."""
+        period = periods.parse_period(label, self.year_type)
+        wanted = periods.period_kind_for(self.frequency, self.year_type)
+        if period.kind != wanted:
+            raise periods.PeriodError(
+                f"{self.code} is {self.get_frequency_display().lower()}: "
+                f"'{label}' is a {period.kind}, not a {wanted.replace('_', ' ')}."
+            )
+        return period
+
+
+class TargetQuerySet(models.QuerySet):
+    def in_force_on(self, day: date) -> TargetQuerySet:
+        """Targets in force on a day: valid_from to valid_to inclusive (R12)."""
+        return self.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+
+
+class Target(models.Model):
+    """A target and tolerance with its period of validity (R12, R16).
+
+    Tolerance is either an absolute band as written (``tolerance_low``–
+    ``tolerance_high``) or relative to the target (``tolerance_relative`` in
+    points or percent of the target, R4). Blank tolerance means none (R3).
+    """
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="targets")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text="Blank: until further notice.")
+    target = models.DecimalField(**VALUE_FIELD)
+    target_low = models.DecimalField(**VALUE_FIELD, help_text="Band measures: target range from.")
+    target_high = models.DecimalField(**VALUE_FIELD, help_text="Band measures: target range to.")
+    tolerance_low = models.DecimalField(**VALUE_FIELD)
+    tolerance_high = models.DecimalField(**VALUE_FIELD)
+    tolerance_relative = models.DecimalField(**VALUE_FIELD)
+    tolerance_unit = models.CharField(max_length=10, choices=ToleranceUnit.choices, blank=True)
+    note = models.TextField(blank=True, help_text="Where the figures come from, or why they changed.")
+    history = HistoricalRecords()
+
+    objects = TargetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["measure", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "valid_from"], name="target_valid_from_unique"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="target_validity_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.code} from {self.valid_from:%d %b %Y}"
+
+    def as_spec(self) -> rating.TargetSpec:
+        return rating.TargetSpec(
+            target=self.target,
+            target_low=self.target_low,
+            target_high=self.target_high,
+            tolerance_low=self.tolerance_low,
+            tolerance_high=self.tolerance_high,
+            tolerance_relative=self.tolerance_relative,
+            tolerance_unit=self.tolerance_unit or None,
+        )
+
+    def covers(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if (self.tolerance_relative is None) != (not self.tolerance_unit):
+            errors.setdefault("tolerance_unit", []).append(
+                "A relative tolerance needs both its size and its unit (points or percent)."
+            )
+        if self.measure_id is not None:
+            problems = rating.definition_problems(self.measure.as_definition(), self.as_spec())
+            if problems:
+                errors.setdefault("__all__", []).extend(problems)
+            overlapping = Target.objects.filter(measure_id=self.measure_id).exclude(pk=self.pk)
+            if self.valid_to is not None:
+                overlapping = overlapping.filter(valid_from__lte=self.valid_to)
+            overlapping = overlapping.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=self.valid_from))
+            if self.valid_from and overlapping.exists():
+                errors.setdefault("valid_from", []).append(
+                    f"{self.measure.code} already has a target in force in this period "
+                    f"({overlapping.first()})."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ObservationQuerySet(models.QuerySet):
+    def visible(self, include_drafts: bool) -> ObservationQuerySet:
+        """Readers see official figures only (R13, R14)."""
+        return self if include_drafts else self.filter(is_official=True)
+
+
+class Observation(models.Model):
+    """One figure of a measure for the period it covers (R11)."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="observations")
+    period = models.CharField(max_length=20, help_text="As R11: 2018-04, 2018/19 Q1, 2017/18 Autumn, 2017/18, 2018.")
+    period_start = models.DateField(editable=False)
+    period_end = models.DateField(editable=False)
+    value = models.DecimalField(**VALUE_FIELD)
+    numerator = models.DecimalField(**VALUE_FIELD)
+    denominator = models.DecimalField(**VALUE_FIELD)
+    as_at = models.DateField(null=True, blank=True, help_text="The date the figure is as at (data lag).")
+    source = models.CharField(max_length=300, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True)
+    second_value = models.DecimalField(**VALUE_FIELD, help_text="A second source's figure.")
+    second_source = models.CharField(max_length=300, blank=True)
+    is_official = models.BooleanField(
+        default=False, help_text="Draft until its return is signed off or its import batch accepted (R14)."
+    )
+    history = HistoricalRecords()
+
+    objects = ObservationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["measure", "period_end"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "period"], name="observation_period_unique"),
+        ]
+        indexes = [models.Index(fields=["measure", "period_end"])]
+
+    def __str__(self) -> str:
+        return f"{self.measure.code} {self.period}"
+
+    def set_period(self, label: str) -> None:
+        period = self.measure.parse_period(label)
+        self.period, self.period_start, self.period_end = period.label, period.start, period.end
+
+    def as_figure(self) -> rating.Figure:
+        return rating.Figure(value=self.value, numerator=self.numerator, denominator=self.denominator)
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            self.set_period(self.period)
+        except periods.PeriodError as exc:
+            errors["period"] = [str(exc)]
+        unknown = sorted(set(self.flags or []) - {str(f) for f in RECORDED_FLAGS})
+        if unknown:
+            errors["flags"] = [f"Unknown flag(s): {', '.join(unknown)}."]
+        problems = rating.figure_problems(self.measure.as_definition(), self.as_figure())
+        if problems:
+            errors.setdefault("value", []).extend(problems)
+        if errors:
+            raise ValidationError(errors)
+
+
+class SeriesBreak(models.Model):
+    """A change of method from a period on: figures either side are not comparable (R8)."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="series_breaks")
+    from_period = models.CharField(max_length=20)
+    from_date = models.DateField(editable=False)
+    reason = models.TextField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure", "from_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "from_period"], name="series_break_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.code} from {self.from_period}"
+
+    def clean(self) -> None:
+        try:
+            self.from_date = periods.parse_period(self.from_period, self.measure.year_type).start
+        except periods.PeriodError as exc:
+            raise ValidationError({"from_period": str(exc)}) from exc
+
+
+class DataGap(models.Model):
+    """Dates for which no figure could be produced (a system migration, say)."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="data_gaps")
+    start = models.DateField()
+    end = models.DateField()
+    reason = models.TextField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="data_gap_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.code} gap {self.start} to {self.end}"
+
+
+class Comparator(models.Model):
+    """A benchmark value (statistical neighbours, region, England, ...) with its own period."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="comparators")
+    group = models.CharField(max_length=100)
+    period = models.CharField(max_length=20)
+    period_end = models.DateField(editable=False)
+    value = models.DecimalField(max_digits=18, decimal_places=6)
+    source = models.CharField(max_length=300, blank=True)
+    comparable = models.BooleanField(default=True, help_text="Untick where definitions differ.")
+    note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure", "group", "period_end"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "group", "period"], name="comparator_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.code} {self.group} {self.period}"
+
+    def clean(self) -> None:
+        try:
+            self.period_end = periods.parse_period(self.period, self.measure.year_type).end
+        except periods.PeriodError as exc:
+            raise ValidationError({"period": str(exc)}) from exc
