@@ -295,7 +295,7 @@ def parse_period(label: str, year_type: str = "financial") -> Period:
             raise _bad(
                 label,
                 "a two-part year is a financial or academic year, but the year type is "
-                "calendar (write a calendar year as YYYY)",
+                "calendar: write a calendar year as YYYY",
             )
         with _guard(label):
             return _year(year, year_type)
