@@ -17,6 +17,11 @@ import pytest
 def _plain_http(settings):
     # The production default redirects to HTTPS; the test client and live server speak HTTP.
     settings.SECURE_SSL_REDIRECT = False
+    # Tests serve static files from the finders; `make test` runs collectstatic separately.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def require_system_part(what: str, found: bool, install: str) -> None:

@@ -1,0 +1,22 @@
+# The production image: front-end assets built from the pinned npm manifest,
+# Python dependencies from requirements.lock, served by gunicorn.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY static/src static/src
+RUN npm run build
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml requirements.lock ./
+RUN pip install --no-cache-dir -c requirements.lock .
+COPY . .
+COPY --from=assets /app/node_modules/govuk-frontend/dist node_modules/govuk-frontend/dist
+COPY --from=assets /app/node_modules/htmx.org/dist node_modules/htmx.org/dist
+COPY --from=assets /app/static/build static/build
+RUN useradd --system --home /app monitor && mkdir -p /app/var && chown monitor /app/var
+USER monitor
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--config", "config/gunicorn.py"]

@@ -1,0 +1,59 @@
+"""The embedded default and the production shape, read from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
+    "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
+    "'debug': settings.DEBUG}))"
+)
+VARIABLES = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL")
+
+
+def run(code_or_args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
+    return subprocess.run(
+        [sys.executable, *code_or_args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def probe(**env: str) -> dict:
+    result = run(["-c", PROBE], **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_with_nothing_set_it_runs_on_sqlite_with_tasks_in_process(tmp_path):
+    found = probe(SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+    assert found == {"engine": "django.db.backends.sqlite3", "eager": True, "broker": "", "debug": False}
+
+
+def test_database_and_broker_urls_move_it_to_postgresql_and_redis():
+    found = probe(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/test",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+    )
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert found["eager"] is False
+    assert found["broker"] == "redis://127.0.0.1:6379/0"
+
+
+def test_check_deploy_is_clean_with_debug_off_and_a_real_secret_key(tmp_path):
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        SECRET_KEY=secrets.token_urlsafe(64),
+        DEBUG="0",
+        SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
