@@ -1,18 +1,54 @@
-"""Who may see which contract: decided here and nowhere else.
+"""Who may see and do what: decided here and nowhere else.
 
-Every view and API endpoint filters through these functions, so a permission
-rule is written once.
+Every view, API endpoint, admin action and command filters through these
+functions, so a permission rule is written once. A user works for one
+organisation in one role (``Membership``); what a role may do depends on whether
+its organisation is the contract's provider or its commissioner.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from contracts.models import DRAFT_VIEWERS, Contract, Membership
+from contracts.models import DRAFT_VIEWERS, Contract, Membership, MonthlyReturn, ReturnState, Role
 
 AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class Do(StrEnum):
+    """Actions on a contract's returns and targets."""
+
+    VIEW = "view"
+    VIEW_DRAFTS = "view_drafts"
+    EDIT_ENTRIES = "edit_entries"
+    ANSWER = "answer"
+    SUBMIT = "submit"
+    QUERY = "query"
+    SIGN_OFF = "sign_off"
+    REOPEN = "reopen"
+    OPEN_RETURN = "open_return"
+    DRAFT_TARGETS = "draft_targets"
+    APPROVE_TARGETS = "approve_targets"
+
+
+# What each role may do on a contract its organisation is party to, by side.
+PROVIDER_RIGHTS: dict[str, frozenset[Do]] = {
+    Role.PROVIDER_EDITOR: frozenset({Do.VIEW, Do.VIEW_DRAFTS, Do.EDIT_ENTRIES, Do.ANSWER}),
+    Role.PROVIDER_LEAD: frozenset({Do.VIEW, Do.VIEW_DRAFTS, Do.EDIT_ENTRIES, Do.ANSWER, Do.SUBMIT}),
+}
+COUNCIL_RIGHTS: dict[str, frozenset[Do]] = {
+    Role.COMMISSIONER: frozenset(
+        {Do.VIEW, Do.VIEW_DRAFTS, Do.QUERY, Do.SIGN_OFF, Do.REOPEN, Do.OPEN_RETURN, Do.APPROVE_TARGETS}
+    ),
+    Role.ADMIN: frozenset({Do.VIEW, Do.VIEW_DRAFTS, Do.OPEN_RETURN, Do.DRAFT_TARGETS}),
+    Role.READER: frozenset({Do.VIEW}),
+    Role.OFFICER: frozenset({Do.VIEW}),
+}
 
 
 def membership_of(user: AnyUser) -> Membership | None:
@@ -50,3 +86,41 @@ def may_see_drafts(user: AnyUser) -> bool:
         return True
     membership = membership_of(user)
     return membership is not None and membership.role in DRAFT_VIEWERS
+
+
+def rights(user: AnyUser, contract: Contract) -> frozenset[Do]:
+    """Everything a user may do on a contract: nothing on another organisation's."""
+    membership = membership_of(user)
+    if membership is None:
+        return frozenset({Do.VIEW, Do.VIEW_DRAFTS}) if user.is_authenticated and user.is_superuser else frozenset()
+    if membership.organisation_id == contract.provider_id:
+        return PROVIDER_RIGHTS.get(membership.role, frozenset())
+    if membership.organisation_id == contract.commissioner_id:
+        return COUNCIL_RIGHTS.get(membership.role, frozenset())
+    return frozenset()
+
+
+def may(user: AnyUser, action: Do, contract: Contract) -> bool:
+    return action in rights(user, contract)
+
+
+def require(user: AnyUser, action: Do, contract: Contract) -> None:
+    """Raise PermissionDenied unless the user may act; callers that hide existence 404 first."""
+    if not may(user, action, contract):
+        raise PermissionDenied(f"You may not {action.value.replace('_', ' ')} on {contract}.")
+
+
+def returns_for(user: AnyUser) -> QuerySet[MonthlyReturn]:
+    """The returns a user may see: drafts only for those who see draft figures (R13)."""
+    returns = MonthlyReturn.objects.select_related("contract").filter(contract__in=contracts_for(user))
+    if not may_see_drafts(user):
+        returns = returns.filter(state=ReturnState.SIGNED_OFF)
+    return returns
+
+
+def return_for(user: AnyUser, pk: int) -> MonthlyReturn:
+    """One return the user may see, or 404."""
+    try:
+        return returns_for(user).get(pk=pk)
+    except (MonthlyReturn.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such return.") from None

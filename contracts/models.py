@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from kpis.models import MeasureSet
+from kpis.models import MeasureSet, TargetValues
 
 
 class Organisation(models.Model):
@@ -80,3 +80,200 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.organisation})"
+
+
+# --- The monthly return (issue: returns, narratives and sign-off) -----------------------
+
+
+class ReturnState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    QUERIED = "queried", "Queried"
+    SIGNED_OFF = "signed_off", "Signed off"
+
+
+class MonthlyReturn(models.Model):
+    """The provider's return for one contract and month: the figures reported in it (R13).
+
+    Its state changes only through ``contracts.workflow``, which records every step.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="returns")
+    period = models.CharField(max_length=7, help_text="The month, YYYY-MM.")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    state = models.CharField(max_length=20, choices=ReturnState.choices, default=ReturnState.DRAFT)
+    due_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "-period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "period"], name="return_period_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} return for {self.period}"
+
+
+class Entry(models.Model):
+    """One measure due in a return: its figure (an Observation), and what the provider
+    says about it: the reason for a variance or for a missing figure (R9).
+
+    ``version`` implements optimistic locking: a save names the version it started
+    from, and is refused if someone else saved in between.
+    """
+
+    monthly_return = models.ForeignKey(MonthlyReturn, on_delete=models.CASCADE, related_name="entries")
+    measure = models.ForeignKey("kpis.Measure", on_delete=models.PROTECT, related_name="entries")
+    period = models.CharField(max_length=20, help_text="The period the figure covers (R11).")
+    observation = models.OneToOneField(
+        "kpis.Observation", null=True, blank=True, on_delete=models.SET_NULL, related_name="entry"
+    )
+    variance_reason = models.TextField(blank=True, help_text="Why the measure misses target.")
+    no_data_reason = models.TextField(blank=True, help_text="Why there is no figure.")
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["monthly_return", "measure__display_order", "measure__code"]
+        verbose_name_plural = "entries"
+        constraints = [
+            models.UniqueConstraint(fields=["monthly_return", "measure"], name="entry_measure_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.code} in {self.monthly_return}"
+
+
+class Action(models.Model):
+    """An assurance and improvement action (the reference's section 4)."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="actions")
+    description = models.TextField()
+    owner = models.CharField(max_length=200, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    recorded_without_owner = models.BooleanField(
+        default=False,
+        help_text="Historic actions recorded without an owner or due date; new actions need both.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["entry", "pk"]
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+
+class Query(models.Model):
+    """A commissioner's challenge on one measure, and the provider's answer."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="queries")
+    comment = models.TextField()
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField()
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Closed when the return is resubmitted.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["entry", "raised_at"]
+        verbose_name_plural = "queries"
+
+    def __str__(self) -> str:
+        return f"Query on {self.entry.measure.code}"
+
+
+class ReturnEvent(models.Model):
+    """One step of a return's life: who, when, from which state to which, and why."""
+
+    class Action(models.TextChoices):
+        OPEN = "open", "Opened"
+        SAVE = "save", "Figures saved"
+        UPLOAD = "upload", "Spreadsheet uploaded"
+        SUBMIT = "submit", "Submitted"
+        QUERY = "query", "Queried"
+        ANSWER = "answer", "Query answered"
+        SIGN_OFF = "sign_off", "Signed off"
+        REOPEN = "reopen", "Reopened"
+
+    monthly_return = models.ForeignKey(MonthlyReturn, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    from_state = models.CharField(max_length=20, choices=ReturnState.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=ReturnState.choices)
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["monthly_return", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.monthly_return} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Target revisions (R16) -------------------------------------------------------------
+
+
+class TargetRevision(models.Model):
+    """A set of new targets and tolerances for a contract, drafted by an admin with a
+    rationale per line and approved by a commissioner; effective from a named month."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="target_revisions")
+    title = models.CharField(max_length=200)
+    effective_from = models.CharField(max_length=7, help_text="The first month it applies to, YYYY-MM.")
+    effective_date = models.DateField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    rationale = models.TextField()
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "-effective_date"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (from {self.effective_from})"
+
+
+class TargetRevisionLine(TargetValues):
+    """One measure's new target and tolerance in a revision, with why it changes."""
+
+    revision = models.ForeignKey(TargetRevision, on_delete=models.CASCADE, related_name="lines")
+    measure = models.ForeignKey("kpis.Measure", on_delete=models.PROTECT, related_name="+")
+    rationale = models.TextField()
+    confirmed_out_of_scale = models.BooleanField(
+        default=False, help_text="The admin confirmed a target far outside the measure's history."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["revision", "measure__display_order", "measure__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "measure"], name="revision_measure_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.code} in {self.revision}"

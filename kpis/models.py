@@ -182,17 +182,14 @@ class TargetQuerySet(models.QuerySet):
         return self.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
 
 
-class Target(models.Model):
-    """A target and tolerance with its period of validity (R12, R16).
+class TargetValues(models.Model):
+    """A target and tolerance as an admin writes them.
 
-    Tolerance is either an absolute band as written (``tolerance_low``–
-    ``tolerance_high``) or relative to the target (``tolerance_relative`` in
-    points or percent of the target, R4). Blank tolerance means none (R3).
+    Tolerance is either an absolute band as written (``tolerance_low``-
+    ``tolerance_high``) or relative to the target (``tolerance_relative`` in points
+    or percent of the target, R4). Blank tolerance means none (R3).
     """
 
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="targets")
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True, help_text="Blank: until further notice.")
     target = models.DecimalField(**VALUE_FIELD)
     target_low = models.DecimalField(**VALUE_FIELD, help_text="Band measures: target range from.")
     target_high = models.DecimalField(**VALUE_FIELD, help_text="Band measures: target range to.")
@@ -200,6 +197,42 @@ class Target(models.Model):
     tolerance_high = models.DecimalField(**VALUE_FIELD)
     tolerance_relative = models.DecimalField(**VALUE_FIELD)
     tolerance_unit = models.CharField(max_length=10, choices=ToleranceUnit.choices, blank=True)
+
+    VALUE_FIELDS = (
+        "target", "target_low", "target_high", "tolerance_low", "tolerance_high",
+        "tolerance_relative", "tolerance_unit",
+    )
+
+    class Meta:
+        abstract = True
+
+    def as_spec(self) -> rating.TargetSpec:
+        return rating.TargetSpec(
+            target=self.target,
+            target_low=self.target_low,
+            target_high=self.target_high,
+            tolerance_low=self.tolerance_low,
+            tolerance_high=self.tolerance_high,
+            tolerance_relative=self.tolerance_relative,
+            tolerance_unit=self.tolerance_unit or None,
+        )
+
+    def value_problems(self, measure: Measure) -> list[str]:
+        """Self-contradictions of these values for this measure (R6), in the engine's words."""
+        problems = []
+        if (self.tolerance_relative is None) != (not self.tolerance_unit):
+            problems.append(
+                f"{measure.code}: a relative tolerance needs both its size and its unit (points or percent)."
+            )
+        return problems + rating.definition_problems(measure.as_definition(), self.as_spec())
+
+
+class Target(TargetValues):
+    """A target and tolerance with its period of validity (R12, R16)."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="targets")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text="Blank: until further notice.")
     note = models.TextField(blank=True, help_text="Where the figures come from, or why they changed.")
     history = HistoricalRecords()
 
@@ -218,28 +251,13 @@ class Target(models.Model):
     def __str__(self) -> str:
         return f"{self.measure.code} from {self.valid_from:%d %b %Y}"
 
-    def as_spec(self) -> rating.TargetSpec:
-        return rating.TargetSpec(
-            target=self.target,
-            target_low=self.target_low,
-            target_high=self.target_high,
-            tolerance_low=self.tolerance_low,
-            tolerance_high=self.tolerance_high,
-            tolerance_relative=self.tolerance_relative,
-            tolerance_unit=self.tolerance_unit or None,
-        )
-
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
-        if (self.tolerance_relative is None) != (not self.tolerance_unit):
-            errors.setdefault("tolerance_unit", []).append(
-                "A relative tolerance needs both its size and its unit (points or percent)."
-            )
         if self.measure_id is not None:
-            problems = rating.definition_problems(self.measure.as_definition(), self.as_spec())
+            problems = self.value_problems(self.measure)
             if problems:
                 errors.setdefault("__all__", []).extend(problems)
             overlapping = Target.objects.filter(measure_id=self.measure_id).exclude(pk=self.pk)
@@ -251,8 +269,47 @@ class Target(models.Model):
                     f"{self.measure.code} already has a target in force in this period "
                     f"({overlapping.first()})."
                 )
+            frozen = self.official_periods_affected()
+            if frozen:
+                errors.setdefault("__all__", []).append(
+                    f"{self.measure.code}: official figures ({', '.join(frozen)}) are rated against "
+                    "the target this would change; change it through a target revision effective "
+                    "from a later month (R16)."
+                )
         if errors:
             raise ValidationError(errors)
+
+    def official_periods_affected(self) -> list[str]:
+        """Periods of official figures whose target in force this save would change (R16).
+
+        A new target, or a change to an existing one's values or start, touches every
+        official figure inside its validity; a change to its end alone touches only the
+        figures between the old end and the new one.
+        """
+        official = Observation.objects.filter(measure_id=self.measure_id, is_official=True)
+        before = Target.objects.filter(pk=self.pk).first() if self.pk else None
+        unchanged_values = before is not None and all(
+            getattr(before, f) == getattr(self, f) for f in (*self.VALUE_FIELDS, "valid_from")
+        )
+        if unchanged_values:
+            if before.valid_to == self.valid_to:
+                return []
+            ends = sorted(d for d in (before.valid_to, self.valid_to) if d is not None)
+            official = official.filter(period_end__gt=ends[0])
+            if len(ends) == 2:
+                official = official.filter(period_end__lte=ends[1])
+        else:
+            spans = [(self.valid_from, self.valid_to)]
+            if before is not None:
+                spans.append((before.valid_from, before.valid_to))
+            within = Q()
+            for start, end in spans:
+                span = Q(period_end__gte=start)
+                if end is not None:
+                    span &= Q(period_end__lte=end)
+                within |= span
+            official = official.filter(within)
+        return list(official.order_by("period_end").values_list("period", flat=True)[:5])
 
 
 class ObservationQuerySet(models.QuerySet):
@@ -284,6 +341,11 @@ class Observation(models.Model):
 
     objects = ObservationQuerySet.as_manager()
 
+    FIGURE_FIELDS = (
+        "period", "value", "numerator", "denominator", "as_at", "source", "flags", "note",
+        "second_value", "second_source",
+    )
+
     class Meta:
         ordering = ["measure", "period_end"]
         constraints = [
@@ -313,6 +375,12 @@ class Observation(models.Model):
         problems = rating.figure_problems(self.measure.as_definition(), self.as_figure())
         if problems:
             errors.setdefault("value", []).extend(problems)
+        stored = Observation.objects.filter(pk=self.pk, is_official=True).first() if self.pk else None
+        if stored is not None and any(getattr(stored, f) != getattr(self, f) for f in self.FIGURE_FIELDS):
+            errors.setdefault("__all__", []).append(
+                f"{self.measure.code} {self.period} is an official figure: it changes only when a "
+                "commissioner reopens its return, with a reason (R15)."
+            )
         if errors:
             raise ValidationError(errors)
 

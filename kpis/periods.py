@@ -58,6 +58,8 @@ __all__ = [
     "TERMS",
     "YEAR_TYPES",
     "Period",
+    "add_months",
+    "due_period",
     "PeriodError",
     "month",
     "months_elapsed_share",
@@ -398,3 +400,24 @@ def months_elapsed_share(p: Period, year_type: str) -> Decimal:
     elapsed = (p.end.year - year.start.year) * 12 + p.end.month - year.start.month + 1
     elapsed = max(1, min(12, elapsed))
     return Decimal(elapsed) / Decimal(12)
+
+
+def add_months(p: Period, months: int) -> Period:
+    """The calendar month ``months`` after (negative: before) a month period."""
+    if p.kind != "month":
+        raise PeriodError(f"'{p.label}' is not a month")
+    index = p.start.year * 12 + p.start.month - 1 + months
+    return _month(index // 12, index % 12 + 1)
+
+
+def due_period(frequency: str, year_type: str, reported_in: Period, lag_months: int = 0) -> Period | None:
+    """The period whose figure is due in the return of month ``reported_in``, if any.
+
+    Why: a figure belongs to the return of the month in which it is reported (R13); a
+    quarterly, termly or annual measure is due in the month its period ends, or
+    ``lag_months`` later where its data arrives late (KPI 4's quarter to September 2017
+    in the April 2018 return, with a lag of seven months). ``None``: nothing is due.
+    """
+    ended_in = add_months(reported_in, -lag_months)
+    period = period_containing(ended_in.end, frequency, year_type)
+    return period if period.end == ended_in.end else None

@@ -17,6 +17,8 @@ import pytest
 def _plain_http(settings):
     # The production default redirects to HTTPS; the test client and live server speak HTTP.
     settings.SECURE_SSL_REDIRECT = False
+    # Hashing a demo password properly takes most of a second; tests need no strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests serve static files from the finders; `make test` runs collectstatic separately.
     settings.STORAGES = {
         **settings.STORAGES,
