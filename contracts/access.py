@@ -80,8 +80,14 @@ def contract_for(user: AnyUser, slug: str) -> Contract:
         raise Http404("No such contract.") from None
 
 
-def may_see_drafts(user: AnyUser) -> bool:
-    """Provider staff, commissioners and admins see draft figures, flagged (R13)."""
+def may_see_drafts(user: AnyUser, contract: Contract | None = None) -> bool:
+    """Provider staff, commissioners and admins see draft figures, flagged (R13).
+
+    With a contract, the user's organisation must also be party to it on the side
+    whose role allows drafts (a provider role at the council sees none).
+    """
+    if contract is not None:
+        return Do.VIEW_DRAFTS in rights(user, contract)
     if user.is_authenticated and user.is_superuser:
         return True
     membership = membership_of(user)

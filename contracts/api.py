@@ -19,6 +19,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -101,7 +102,10 @@ DIRECTION_PREVIOUS_CHOICES = [
 DIRECTION_YEAR_CHOICES = [
     (rating.Direction.IMPROVING.value, "better than the figure a year earlier"),
     (rating.Direction.WORSENING.value, "worse than the figure a year earlier"),
-    (rating.Direction.UNCHANGED.value, "equal to the figure a year earlier at the measure's decimals"),
+    (
+        rating.Direction.UNCHANGED.value,
+        "equal to the figure a year earlier at the measure's decimals",
+    ),
     (rating.Direction.NOT_COMPARABLE.value, "no figure a year earlier, or a series break between"),
 ]
 
@@ -205,7 +209,9 @@ class SeriesBreakSerializer(serializers.ModelSerializer):
 
 class MeasureSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    polarity = BlankAsNullChoiceField(choices=Polarity.choices, help_text="Null: no polarity (never rated).")
+    polarity = BlankAsNullChoiceField(
+        choices=Polarity.choices, help_text="Null: no polarity (never rated)."
+    )
     targets = TargetSerializer(many=True, read_only=True)
 
     class Meta:
@@ -283,7 +289,8 @@ class ScorecardRowSerializer(serializers.Serializer):
         allow_null=True, help_text="The period the figure covers (R11); null when there is none."
     )
     value = ExactDecimalField(
-        allow_null=True, help_text="As reported, or computed unrounded from numerator and denominator."
+        allow_null=True,
+        help_text="As reported, or computed unrounded from numerator and denominator.",
     )
     display_value = serializers.CharField(
         help_text="The value as shown beside its verdict, rounded to the measure's decimals (R2)."
@@ -304,7 +311,9 @@ class ScorecardRowSerializer(serializers.Serializer):
         help_text="Effective ceiling (R4); null where there is none or higher is better.",
     )
     status = serializers.ChoiceField(choices=STATUS_CHOICES, source="verdict.status")
-    reason = serializers.CharField(source="verdict.reason", help_text="The verdict in one sentence.")
+    reason = serializers.CharField(
+        source="verdict.reason", help_text="The verdict in one sentence."
+    )
     direction_previous = serializers.ChoiceField(choices=DIRECTION_PREVIOUS_CHOICES)
     direction_year = serializers.ChoiceField(choices=DIRECTION_YEAR_CHOICES)
     as_at = serializers.DateField(allow_null=True)
@@ -340,9 +349,20 @@ NO_CONTRACT = OpenApiResponse(
 AUTH_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_SIGNED_IN}
 
 
+def _path(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, str, OpenApiParameter.PATH, description=description)
+
+
+CONTRACT_SLUG = "The contract's slug, as in the contracts list."
+MEASURE_SLUG = (
+    "The measure's slug: its code lower-cased, other characters as hyphens (SM 1.1 -> sm-1-1)."
+)
+
+
 # --- views -----------------------------------------------------------------------------
 
 
+@extend_schema(tags=["contracts"])
 @extend_schema_view(
     list=extend_schema(
         summary="Contracts you may see",
@@ -351,6 +371,7 @@ AUTH_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_SIGNED_IN}
     ),
     retrieve=extend_schema(
         summary="One contract",
+        parameters=[_path("slug", CONTRACT_SLUG)],
         responses={200: ContractSerializer, **AUTH_ERRORS, 404: NO_CONTRACT},
     ),
 )
@@ -367,6 +388,7 @@ class ContractViewSet(viewsets.ReadOnlyModelViewSet):
         return contract
 
     @extend_schema(
+        tags=["scorecard"],
         summary="The monthly scorecard",
         description=(
             "Every measure of the contract with its latest figure covering a period that ends "
@@ -375,7 +397,7 @@ class ContractViewSet(viewsets.ReadOnlyModelViewSet):
             "Draft figures appear (flagged `draft`) only for those who may see drafts: provider "
             "staff, commissioners and admins; readers see official figures only."
         ),
-        parameters=[ScorecardQuerySerializer],
+        parameters=[_path("slug", CONTRACT_SLUG), ScorecardQuerySerializer],
         responses={
             200: ScorecardSerializer,
             400: OpenApiResponse(
@@ -390,12 +412,17 @@ class ContractViewSet(viewsets.ReadOnlyModelViewSet):
         contract = self.get_object()
         query = ScorecardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        include_drafts = access.may_see_drafts(request.user)
+        include_drafts = access.may_see_drafts(request.user, contract)
         month = query.validated_data.get("period") or default_month(contract, include_drafts)
         rows: list[ScorecardRow] = build_scorecard(
             contract.measure_set, month, include_drafts=include_drafts
         )
-        document = {"contract": contract.slug, "period": month.label, "count": len(rows), "results": rows}
+        document = {
+            "contract": contract.slug,
+            "period": month.label,
+            "count": len(rows),
+            "results": rows,
+        }
         return Response(ScorecardSerializer(document).data)
 
 
@@ -413,16 +440,19 @@ NO_MEASURE = OpenApiResponse(
 )
 
 
+@extend_schema(tags=["measures"])
 @extend_schema_view(
     list=extend_schema(
         summary="A contract's measures",
         description="Each measure with its definition and every target, with the tolerance as "
         "written and as resolved (R4).",
+        parameters=[_path("contract_slug", CONTRACT_SLUG)],
         responses={200: MeasureSerializer(many=True), **AUTH_ERRORS, 404: NO_CONTRACT},
     ),
     retrieve=extend_schema(
         summary="One measure",
         description="As in the list, with its comparators and series breaks.",
+        parameters=[_path("contract_slug", CONTRACT_SLUG), _path("slug", MEASURE_SLUG)],
         responses={200: MeasureDetailSerializer, **AUTH_ERRORS, 404: NO_MEASURE},
     ),
 )
@@ -438,9 +468,9 @@ class MeasureViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Measure]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no contract
             return Measure.objects.none()
-        measures = Measure.objects.filter(measure_set_id=self.contract.measure_set_id).prefetch_related(
-            Prefetch("targets", queryset=Target.objects.order_by("valid_from"))
-        )
+        measures = Measure.objects.filter(
+            measure_set_id=self.contract.measure_set_id
+        ).prefetch_related(Prefetch("targets", queryset=Target.objects.order_by("valid_from")))
         if self.action == "retrieve":
             measures = measures.prefetch_related("comparators", "series_breaks")
         return measures
