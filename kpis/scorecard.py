@@ -94,8 +94,15 @@ def rate_observation(
     return target, verdict
 
 
+def has_figure(obs: Observation) -> bool:
+    """A value, or a numerator and denominator to compute one: a count recorded alone
+    (January 2018's 521 children on a plan, with no rate) is not a figure to rate."""
+    return obs.value is not None or (obs.numerator is not None and obs.denominator is not None)
+
+
 def build_row(measure: Measure, month: periods.Period, history: list[Observation]) -> ScorecardRow:
-    """``history`` is the measure's visible figures ending by the month's end, oldest first."""
+    """``history`` is the measure's visible records ending by the month's end, oldest first."""
+    history = [obs for obs in history if has_figure(obs)]
     targets = list(measure.targets.all())
     breaks = list(measure.series_breaks.all())
     gaps: list[DataGap] = list(measure.data_gaps.all())

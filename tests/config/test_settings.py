@@ -16,7 +16,10 @@ PROBE = (
     "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
     "'debug': settings.DEBUG}))"
 )
-VARIABLES = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL")
+VARIABLES = (
+    "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests; check --deploy warns of it
+)
 
 
 def run(code_or_args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
