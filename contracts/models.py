@@ -277,3 +277,120 @@ class TargetRevisionLine(TargetValues):
 
     def __str__(self) -> str:
         return f"{self.measure.code} in {self.revision}"
+
+
+# --- Month-end: calendars, rating runs, prompts, notifications -------------------------
+
+
+class ReportingCalendar(models.Model):
+    """When a contract's returns open, fall due and are chased, in working days
+    (England and Wales bank holidays excluded)."""
+
+    contract = models.OneToOneField(Contract, on_delete=models.CASCADE, related_name="calendar")
+    opens_on_day = models.PositiveSmallIntegerField(
+        default=1, help_text="Day of the month the return for that month opens."
+    )
+    due_working_days = models.PositiveSmallIntegerField(
+        default=10, help_text="Working days after the month ends that the return is due."
+    )
+    reminder_working_days = models.PositiveSmallIntegerField(
+        default=3, help_text="Working days before the due date that the provider is reminded."
+    )
+    escalation_working_days = models.PositiveSmallIntegerField(
+        default=1, help_text="Working days after the due date that a late return is escalated."
+    )
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Reporting calendar of {self.contract}"
+
+
+class RatingRun(models.Model):
+    """A month-end rating of every measure with the figures entered so far (R17).
+
+    It freezes nothing: it records what the verdicts were at that time, for audit.
+    """
+
+    class Stage(models.TextChoices):
+        MONTH_END = "month_end", "Month end"
+        DUE_DATE = "due_date", "Due date"
+        BY_HAND = "by_hand", "Run by hand"
+
+    monthly_return = models.ForeignKey(MonthlyReturn, on_delete=models.CASCADE, related_name="rating_runs")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    run_at = models.DateTimeField()
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verdicts = models.JSONField(default=list, help_text="Per measure: code, period, value, status, reason.")
+    missing = models.JSONField(default=list, help_text="Codes of measures with no figure yet.")
+
+    class Meta:
+        ordering = ["monthly_return", "run_at"]
+        constraints = [
+            # The scheduled stages run once per return; runs by hand may repeat.
+            models.UniqueConstraint(
+                fields=["monthly_return", "stage"],
+                condition=~models.Q(stage="by_hand"),
+                name="rating_run_stage_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} rating of {self.monthly_return}"
+
+
+class NarrativePrompt(models.Model):
+    """A narrative owed (R9) and not yet given, assigned to the provider."""
+
+    entry = models.OneToOneField(Entry, on_delete=models.CASCADE, related_name="prompt")
+    status = models.CharField(max_length=30, help_text="The verdict that owes the narrative.")
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["entry"]
+
+    def __str__(self) -> str:
+        return f"Narrative owed for {self.entry}"
+
+
+class Notification(models.Model):
+    """A message to one person, shown in the app and sent by email through the outbox.
+
+    ``key`` makes creation idempotent: the same event never notifies a person twice.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    key = models.CharField(max_length=200)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} for {self.user}"
+
+
+class ChaseEvent(models.Model):
+    """A reminder or escalation sent for a return: at most one of each kind."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", "Reminder before the due date"
+        ESCALATION = "escalation", "Escalation after the due date"
+
+    monthly_return = models.ForeignKey(MonthlyReturn, on_delete=models.CASCADE, related_name="chases")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monthly_return", "kind"], name="chase_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.monthly_return}"
