@@ -130,3 +130,25 @@ def return_for(user: AnyUser, pk: int) -> MonthlyReturn:
         return returns_for(user).get(pk=pk)
     except (MonthlyReturn.DoesNotExist, ValueError, TypeError):
         raise Http404("No such return.") from None
+
+
+# --- Retained services: the council's own datasets ---------------------------------------
+
+RETAINED_EDITORS = {Role.OFFICER}
+RETAINED_READERS = {Role.OFFICER, Role.COMMISSIONER, Role.ADMIN, Role.READER}
+
+
+def retained_council_for(user: AnyUser) -> int | None:
+    """The council whose retained datasets the user may see: its own, for council staff.
+    Providers never see them."""
+    membership = membership_of(user)
+    if membership is None or membership.role not in RETAINED_READERS:
+        return None
+    if membership.organisation.kind != "council":
+        return None
+    return membership.organisation_id
+
+
+def may_edit_retained(user: AnyUser) -> bool:
+    membership = membership_of(user)
+    return membership is not None and membership.role in RETAINED_EDITORS

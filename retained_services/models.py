@@ -7,10 +7,12 @@ responsible officer marks it final (R14).
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from contracts.models import Organisation
+from kpis import periods
 from kpis.models import VALUE_FIELD
 
 
@@ -40,6 +42,18 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.year} ({self.council})"
+
+    def clean(self) -> None:
+        # Admissions count by calendar year of entry (2018), EHE by academic year (2017/18): R11.
+        wanted = "calendar" if self.kind == self.Kind.ADMISSIONS else "academic"
+        try:
+            period = periods.parse_period(self.year, wanted)
+        except periods.PeriodError as exc:
+            raise ValidationError({"year": str(exc)}) from exc
+        if period.year_type != wanted or period.kind not in ("year", "calendar_year"):
+            example = "2018" if wanted == "calendar" else "2017/18"
+            raise ValidationError({"year": f"'{self.year}' is not a {wanted} year, such as {example}."})
+        self.year = period.label
 
 
 class AdmissionsFigure(models.Model):
