@@ -5,7 +5,9 @@ performance update to the Children, Education and Skills Scrutiny Committee (Apr
 Where the report is unclear or contradicts itself, the row's note says so and says what
 the demo does (domain.md, "Known faults"). The second provider, Northfield, is made up
 so that ``other_provider`` has a contract of its own; every figure of it is flagged
-``illustrative`` and says so in its note.
+``illustrative`` and says so in its note. Sunderland's April 2018 return is loaded as the
+committee saw it: signed off, with the report's narratives (section 3) and its assurance and
+improvement actions (section 4).
 
 The data is declarative (the tuples and dicts below); ``load`` writes it. Loading is
 idempotent: a row is saved only when it is missing or one of its declared fields
@@ -21,9 +23,10 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal as D
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -31,7 +34,19 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from contracts.models import Contract, Membership, Organisation, Role
+from contracts import workflow
+from contracts.models import (
+    Action,
+    Contract,
+    Entry,
+    Membership,
+    MonthlyReturn,
+    Organisation,
+    ReturnEvent,
+    ReturnState,
+    Role,
+)
+from kpis import periods
 from kpis.models import (
     Comparator,
     DataGap,
@@ -1026,6 +1041,213 @@ USERS = (
 )
 SUPERUSERS = {"admin"}
 
+# --- the April 2018 return (report sections 3 and 4) -----------------------------------
+# The return that went to the committee, loaded as signed off: an entry for every measure
+# due in April 2018 (as ``workflow.due_measures`` decides: monthly measures cover the
+# month, KPI 4 the quarter to September 2017; SM 4.1, quarterly with no lag, is not due),
+# each linked to its official figure above.
+
+APRIL_RETURN_CONTRACT = "sunderland-tfc"
+APRIL_RETURN_MONTH = (2018, 4)
+
+# Why each measure that owes a narrative (R9) misses target: the report's own words in
+# section 3, lightly shortened. Every other measure due is on target, on track or not rated.
+_NO_ACTIONS_IN_REPORT = (
+    " The report gives no assurance or improvement actions for this measure (its section 4 "
+    "has none), so none are recorded."
+)
+VARIANCE_REASONS: dict[str, str] = {
+    "KPI 1": (
+        "Timeliness had been maintained above the 95% target until March 2018 but decreased "
+        "in April 2018 to 92.1%, below target but within tolerance. 29 referrals in April did "
+        "not have a decision within 24 hours; delays were attributed to data entry errors, "
+        "system use errors and referrers not responding to requests for information in a "
+        "timely way (report 3.7)."
+    ),
+    "SM 1.1": (
+        "The rate decreased for the second month in a row, to 91.2 in April 2018, from a peak "
+        "of 103.8 in December 2017, but remains outside target and tolerance. It reflects the "
+        "fall in the number of children and young people on a Child Protection plan from 521 "
+        "in January 2018 to 495 at the end of April (report 3.8). The report gives no other "
+        "reason for the rate."
+    ),
+    "KPI 2": (
+        "With the move to the new case management system, Liquid Logic, performance "
+        "information was available only up to 19 January 2018, when the Swift system was "
+        "taken down, and became available again at the end of April 2018. In April 2018 89.2% "
+        "of statutory visits were completed within timescales; 53 children's visits were out "
+        "of timescales. Analysis of visits has not highlighted any specific performance "
+        "issues linked to individuals or teams (report 3.9)."
+    ),
+    "KPI 7": (
+        "Performance was maintained around 88% and continues at 88.1% (5203 young people) in "
+        "April 2018, below target and outside tolerance. The key dates for measurement are "
+        "November, December and January, when students are settled in placement and which are "
+        "used nationally; over that period performance continued at the current rate. TfC are "
+        "reviewing the service offer and have assigned individual wards across the city to "
+        "focus on individual accountability and improve performance (report 3.18)."
+    ),
+    "SM 7.1": (
+        "The share of 16-17 year olds whose status is not known improved slightly, from 6% in "
+        "December to 5.8% (340 young people), but remains outside tolerance. The key dates for "
+        "measurement are November, December and January, used nationally; over that period "
+        "performance continued at the current rate. TfC are reviewing the service offer and "
+        "have assigned individual wards across the city to focus on individual accountability "
+        "and improve performance (report 3.19)."
+    ),
+    "KPI 8": (
+        "Performance decreased following the implementation of the Liquid Logic case "
+        "management system: 44.3% of looked after children have an up-to-date Personal "
+        "Education Plan, based on Liquid Logic. The Virtual School maintains manual records "
+        "that report 92% in timescales, but this information has not been updated onto the "
+        "system and remains an issue (report 3.20)." + _NO_ACTIONS_IN_REPORT
+    ),
+    "SM 8.1": (
+        "Performance decreased significantly since December 2017 to 39.2% at the end of April "
+        "2018, below the statistical neighbour (48%), regional (50%) and England (50%) "
+        "averages. The figure is affected by the numbers in the cohort, which change each "
+        "month, and by performance in being 'in touch' with the young person within 8 weeks: "
+        "in April 47 were confirmed in employment, education or training, 54 confirmed not, 2 "
+        "had no activity recorded and 17 did not have a contact in time and are assumed not "
+        "(report 3.21)."
+    ),
+    "KPI 9": (
+        "The rate has worsened over the last 3 months and in April 2018 agency staff fill 29% "
+        "of a permanent structure of 151.8 full-time-equivalent social work posts in "
+        "Children's Safeguarding. There are live recurring vacancies for social workers in "
+        "the Assessment and Locality teams, and continued issues in the recruitment and "
+        "retention of social work staff (report 3.22)." + _NO_ACTIONS_IN_REPORT
+    ),
+}
+
+# A reason for every measure due in April with no figure (R9). None: SM 4.1, the only
+# measure without a figure, is quarterly and not due in April. The loader refuses a due
+# measure that has neither a figure nor a reason here.
+NO_DATA_REASONS: dict[str, str] = {}
+
+# Report section 4, one action per bullet, as worded (page breaks joined). The report names
+# no owner or due date, so each is recorded without (new actions need both). Section 4.7's
+# last bullet ("This measure differs from the DFE measure which is within the birthday
+# window so is not directly comparable") is a comparability note, not an action: it is
+# SM 8.1's comparability note and its comparators' note instead.
+_YOUNG_PEOPLE_ACTIONS = (  # 4.5 and 4.6 give the same two
+    "Service review to refocus provision.",
+    "Clear and defined allocation on a ward basis in order to focus on NEET and Unknown young "
+    "people and ensure defined responsibility.",
+)
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "KPI 1": (  # 4.1
+        "All contacts relating to referrals were triaged prior to management authorisation of "
+        "the referral to ensure there were no immediate safeguarding risks and management of "
+        "risk identified.",
+        "Those where the decision is made out of 24 hours are reviewed and reasons understood "
+        "and to take action as required.",
+        "Process maps and housekeeping guidance is being developed and issued regarding the use "
+        "of the system to reduce and remove data entry errors.",
+        "Partnership working to improve the provision of timely information by partners to "
+        "support decision making.",
+    ),
+    "SM 1.1": (  # 4.2
+        "An audit was undertaken of those cases who became subject to a CP plan over an agreed "
+        "period, findings informed practice, provision of service and improvement activity.",
+        "Child in Need assessment activity supported by a Neglect Toolkit which was launched in "
+        "Nov 2017 by the SSCB.",
+        "A training programme for the wider children's workforce on neglect and the use of the "
+        "Toolkit is underway. 34 multi-agency practitioners attended the most recent session, "
+        "which was positively received.",
+        "Plan to deliver 'train the trainer' sessions and roll the training out to the wider "
+        "workforce as well as developing other toolkits, for example for domestic abuse, CSE, "
+        "or mental health.",
+        "Development of crisis intervention service. The analysis of CP plans has provided "
+        "further evidence of the need to provide intensive support to families with complex "
+        "needs where children are on the edge of care.",
+        "Development of Pause programme to provide, bespoke, specialist interventions for "
+        "women who have repeat removals of children from their care to support them to "
+        "develop new skills and responses that would break the cycle and reduce the risks.",
+        "Improve co-ordinate approach to achieve goals outlined in the child protection plan "
+        "to improve the outcomes for children and families safely within a shorter period of "
+        "time.",
+    ),
+    "KPI 2": (  # 4.3
+        "Review each month the reason the visit not completed within timescales and how long "
+        "out of timescales the visit has been completed to inform learning and understand "
+        "potential risks to be managed.",
+        "Obtain assurance from these reviews that the visits (unannounced) are being attempted "
+        "within timescales but are failed due to the family not being present.",
+        "Appropriately progress the case where the family are not engaging with visits or plan.",
+        "Improve data recording issues with the use of data quality reports.",
+        "Ensure visit compliance is not a performance issue linked with individuals or teams.",
+    ),
+    "MI 5.19": (  # 4.4
+        "An audit was undertaken of those cases who became Looked After over an agree period "
+        "to inform practice, provision of service and improvement activity.",
+        "Development of crisis intervention service. The service will work intensively with "
+        "families where there is a high risk of children becoming looked after, particularly "
+        "children subject to CP plans where there are multiple risk factors and complex family "
+        "dynamics. This approach would use evidence-based interventions tailored to a family's "
+        "specific circumstances to address problems including domestic violence, parental "
+        "substance misuse and poor physical and mental health.",
+        "Exploring the use of short-notice legal gateway meetings to ensure legal advice and "
+        "direction is clearly recorded and shared with Service Managers to facilitate robust "
+        "gatekeeping of children and young people becoming or at risk of becoming Looked After.",
+        "Development of Pause programme to provide, bespoke, specialist interventions for "
+        "women who have repeat removals of children from their care to support them to "
+        "develop new skills and responses that would break the cycle and reduce the risks.",
+        "Working with the CCG to ensure that discharge plans for children detained under the "
+        "Mental Health Act support children to be safely rehabilitated home, wherever possible.",
+    ),
+    "KPI 7": _YOUNG_PEOPLE_ACTIONS,  # 4.5
+    "SM 7.1": _YOUNG_PEOPLE_ACTIONS,  # 4.6
+    "SM 8.1": (  # 4.7
+        "Understanding of cohort in terms of who is actually NEET.",
+        "Ensure contacts are in time so the activity can be recognised.",
+        "Managers in Next Steps working closely with the ELEET team to improve compliance, "
+        "including regular performance monitoring meetings and a worker level tracker.",
+    ),
+}
+
+# Owing a narrative but given no action by the report: today's submission check (R9) would
+# refuse the return for these; the committee's return was signed off without them.
+WITHOUT_ACTIONS = tuple(code for code in VARIANCE_REASONS if code not in ACTIONS)
+
+_LONDON = ZoneInfo("Europe/London")
+APRIL_RETURN_SIGN_OFF_REASON = (
+    "Loaded from the April 2018 scrutiny-committee report "
+    f"({REPORT}). The report gives no assurance or improvement actions for "
+    f"{' or '.join(WITHOUT_ACTIONS)}, so this return would not pass today's submission check "
+    "(R9 wants an action for every measure that misses target); it is kept as the committee "
+    "saw it."
+)
+# (action, at, actor, from state, to state, reason). The dates are plausible for the April
+# cycle, not from the report: opened by the scheduler when the month ended, submitted by
+# the provider lead, signed off by the commissioner before the committee.
+APRIL_RETURN_EVENTS: tuple[tuple[str, datetime, str | None, str, str, str], ...] = (
+    (
+        ReturnEvent.Action.OPEN,
+        datetime(2018, 5, 1, 9, 0, tzinfo=_LONDON),
+        None,
+        "",
+        ReturnState.DRAFT,
+        "",
+    ),
+    (
+        ReturnEvent.Action.SUBMIT,
+        datetime(2018, 5, 10, 16, 0, tzinfo=_LONDON),
+        "provider_lead",
+        ReturnState.DRAFT,
+        ReturnState.SUBMITTED,
+        "",
+    ),
+    (
+        ReturnEvent.Action.SIGN_OFF,
+        datetime(2018, 5, 17, 12, 0, tzinfo=_LONDON),
+        "commissioner",
+        ReturnState.SUBMITTED,
+        ReturnState.SIGNED_OFF,
+        APRIL_RETURN_SIGN_OFF_REASON,
+    ),
+)
+
 # --- loading ---------------------------------------------------------------------------
 
 
@@ -1084,6 +1306,11 @@ class _Writer:
         self.counts[(name, "updated")] += 1
         return obj
 
+    def keep(self, obj: models.Model, why: str) -> None:
+        """Report a row left as it is because the product's rules refuse the change."""
+        self.counts[(str(obj._meta.verbose_name_plural), "kept")] += 1
+        self.kept.append(f"{obj}: {why}")
+
     def summary(self) -> list[str]:
         names = sorted({name for name, _ in self.counts})
         lines = []
@@ -1121,8 +1348,9 @@ def load(stdout: TextIO | None = None) -> None:
             s["slug"]: writer.upsert(MeasureSet, {"slug": s["slug"]}, {"name": s["name"]})
             for s in MEASURE_SETS
         }
+        contracts = {}
         for c in CONTRACTS:
-            writer.upsert(
+            contracts[c["slug"]] = writer.upsert(
                 Contract,
                 {"slug": c["slug"]},
                 {
@@ -1162,11 +1390,21 @@ def load(stdout: TextIO | None = None) -> None:
             "is_official": True,
         }
         for set_slug, code, period, spec in OBSERVATIONS:
-            writer.upsert(
-                Observation,
-                {"measure": measures[(set_slug, code)], "period": period},
-                _filled(spec, OBSERVATION_FIELDS, blank_observation),
+            lookup = {"measure": measures[(set_slug, code)], "period": period}
+            # A figure in a return that is open again (reopened, R15) is the provider's to
+            # change through the workflow: the demo neither restores it nor makes it official.
+            reopened = (
+                Observation.objects.filter(**lookup, entry__isnull=False)
+                .exclude(entry__monthly_return__state=ReturnState.SIGNED_OFF)
+                .first()
             )
+            if reopened is not None:
+                writer.keep(
+                    reopened,
+                    "its return is open again; it changes only through the workflow (R15).",
+                )
+                continue
+            writer.upsert(Observation, lookup, _filled(spec, OBSERVATION_FIELDS, blank_observation))
 
         for set_slug, code, spec in DATA_GAPS:
             writer.upsert(
@@ -1194,6 +1432,7 @@ def load(stdout: TextIO | None = None) -> None:
 
         users = _load_users(writer, orgs)
         _load_retained(writer, orgs[RETAINED_COUNCIL], users[RETAINED_OFFICER])
+        _load_april_return(writer, contracts[APRIL_RETURN_CONTRACT], users)
 
     if stdout is not None:
         stdout.write("Demo data loaded:\n" + "\n".join(writer.summary()) + "\n")
@@ -1240,3 +1479,66 @@ def _load_retained(writer: _Writer, council: Organisation, officer: Any) -> None
             writer.upsert(
                 EHEFigure, {"dataset": ds, "term": term}, _filled(spec, EHE_FIELDS, {"note": ""})
             )
+
+
+def _load_april_return(writer: _Writer, contract: Contract, users: dict[str, Any]) -> None:
+    """The April 2018 return as the committee saw it: signed off, its entries, actions and
+    events (open, submit, sign off).
+
+    A return changes only through ``contracts.workflow``: once its events are anything but
+    the demo's three (it was reopened, say), it is kept as it is and reported, never put
+    back (R15). Until then a rerun restores any field that differs, like every other row.
+    """
+    month = periods.month(*APRIL_RETURN_MONTH)
+    existing = MonthlyReturn.objects.filter(contract=contract, period=month.label).first()
+    wanted_events = [action for action, *_ in APRIL_RETURN_EVENTS]
+    if existing is not None:
+        events = list(existing.events.order_by("at", "pk").values_list("action", flat=True))
+        if events != wanted_events:
+            writer.keep(
+                existing,
+                f"its events ({', '.join(events) or 'none'}) differ from the demo's "
+                f"({', '.join(wanted_events)}); a return changes only through the workflow (R15).",
+            )
+            return
+    monthly_return = writer.upsert(
+        MonthlyReturn,
+        {"contract": contract, "period": month.label},
+        {"period_start": month.start, "period_end": month.end, "state": ReturnState.SIGNED_OFF},
+    )
+    for measure, covered in workflow.due_measures(contract, month):
+        code = measure.code
+        observation = Observation.objects.filter(measure=measure, period=covered.label).first()
+        if observation is None and code not in NO_DATA_REASONS:
+            raise ValueError(
+                f"Demo data: {code} is due in {month.label} with no figure and no reason."
+            )
+        entry = writer.upsert(
+            Entry,
+            {"monthly_return": monthly_return, "measure": measure},
+            {
+                "period": covered.label,
+                "observation": observation,
+                "variance_reason": VARIANCE_REASONS.get(code, ""),
+                "no_data_reason": NO_DATA_REASONS.get(code, ""),
+            },
+        )
+        for description in ACTIONS.get(code, ()):
+            writer.upsert(
+                Action,
+                {"entry": entry, "description": description},
+                {"owner": "", "due_date": None, "recorded_without_owner": True},
+            )
+    for action, at, actor, from_state, to_state, reason in APRIL_RETURN_EVENTS:
+        writer.upsert(
+            ReturnEvent,
+            {"monthly_return": monthly_return, "action": action},
+            {
+                "at": at,
+                "actor": users[actor] if actor else None,
+                "from_state": from_state,
+                "to_state": to_state,
+                "reason": reason,
+                "detail": {"source": REPORT},
+            },
+        )
