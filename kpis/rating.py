@@ -567,8 +567,16 @@ def _status(defn: Definition, value: Decimal, spec: TargetSpec, bounds: Bounds) 
     return Status.OUTSIDE_TOLERANCE
 
 
-def _bounds_words(defn: Definition, spec: TargetSpec, bounds: Bounds) -> str:
-    """The target and tolerance in force, in words, for the reason sentence."""
+def target_words(defn: Definition, spec: TargetSpec | None) -> str:
+    """The target and tolerance in force, in words: "95%, tolerance from 85%" (R3-R5).
+
+    From the resolved bounds, so a relative tolerance reads as the number it comes to
+    (R4) and only the worse side of a written band shows (R3). Pages, reports and the
+    reason sentences all word targets through this one function.
+    """
+    if spec is None or defn.polarity is None:
+        return "No target"
+    bounds = resolve_bounds(defn, spec)
 
     def b(d: Decimal) -> str:
         return _bound_text(defn, d)
@@ -576,11 +584,11 @@ def _bounds_words(defn: Definition, spec: TargetSpec, bounds: Bounds) -> str:
     if defn.polarity == "band":
         range_low, range_high = _target_range(spec)
         if range_low is None or range_high is None:
-            target = "no target range"
+            target = "No target range"
         elif range_low == range_high:
-            target = f"target {b(range_low)}"
+            target = b(range_low)
         else:
-            target = f"target {b(range_low)} to {b(range_high)}"
+            target = f"{b(range_low)} to {b(range_high)}"
         low, high = bounds.tolerance_low, bounds.tolerance_high
         if low is not None and high is not None:
             tolerance = f"tolerance {b(low)} to {b(high)}"
@@ -591,8 +599,11 @@ def _bounds_words(defn: Definition, spec: TargetSpec, bounds: Bounds) -> str:
         else:
             tolerance = "no tolerance"
         return f"{target}, {tolerance}"
-    assert bounds.target is not None
-    target = f"target {b(bounds.target)}"
+    if bounds.target is None:
+        return "No target"
+    target = b(bounds.target)
+    if defn.cumulative:
+        target = f"{target} by the year end"
     # A tolerance edge at the target is no tolerance at all (R3: "target 3.9, tolerance
     # 0-3.9" for lower is better).
     if defn.polarity == "up" and bounds.tolerance_low not in (None, bounds.target):
@@ -602,6 +613,12 @@ def _bounds_words(defn: Definition, spec: TargetSpec, bounds: Bounds) -> str:
         assert bounds.tolerance_high is not None
         return f"{target}, tolerance up to {b(bounds.tolerance_high)}"
     return f"{target}, no tolerance"
+
+
+def _bounds_words(defn: Definition, spec: TargetSpec) -> str:
+    """``target_words`` inside a reason sentence: "target 95%, tolerance from 85%"."""
+    words = target_words(defn, spec)
+    return words[0].lower() + words[1:] if words.startswith("No target") else f"target {words}"
 
 
 def _project(value: Decimal, year_share: Decimal) -> Decimal:
@@ -690,7 +707,7 @@ def rate(
     verdict = Verdict(status, "", value, bounds)
     reason = (
         f"{display_value(defn, verdict)} is {sentence(status)} "
-        f"({_bounds_words(defn, spec, bounds)})."
+        f"({_bounds_words(defn, spec)})."
     )
     return replace(verdict, reason=reason)
 

@@ -19,6 +19,8 @@ def _plain_http(settings):
     settings.SECURE_SSL_REDIRECT = False
     # Hashing a demo password properly takes most of a second; tests need no strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # WhiteNoise would scan every static file for each new test client; look up per request.
+    settings.WHITENOISE_AUTOREFRESH = True
     # Tests serve static files from the finders; `make test` runs collectstatic separately.
     settings.STORAGES = {
         **settings.STORAGES,
