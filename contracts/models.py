@@ -394,3 +394,38 @@ class ChaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.monthly_return}"
+
+
+# --- Onboarding history (R14) ------------------------------------------------------------
+
+
+class ImportBatch(models.Model):
+    """Figures loaded from a file for past periods: drafts until a commissioner accepts
+    the batch in one audited act, after which they count as official (R14)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Awaiting acceptance"
+        ACCEPTED = "accepted", "Accepted"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="import_batches")
+    kind = models.CharField(max_length=30, help_text="The import kind, e.g. observations.")
+    file_name = models.CharField(max_length=300)
+    rows = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    observations = models.ManyToManyField("kpis.Observation", blank=True, related_name="import_batches")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "-uploaded_at"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.file_name} ({self.get_state_display().lower()})"
