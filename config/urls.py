@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("contracts.api_urls")),
     path("retained/", include("retained_services.urls")),
     path("returns/", include("contracts.returns_urls")),
+    path("returns/", include("contracts.spreadsheet_urls")),
     path("targets/", include("contracts.revision_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
