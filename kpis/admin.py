@@ -5,7 +5,16 @@ self-contradiction checks, so a contradictory target is refused with its message
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from kpis.models import Comparator, DataGap, Measure, MeasureSet, Observation, SeriesBreak, Target
+from kpis.models import (
+    Comparator,
+    DataGap,
+    Measure,
+    MeasureSet,
+    Observation,
+    Rebase,
+    SeriesBreak,
+    Target,
+)
 
 
 class TargetInline(admin.TabularInline):
@@ -78,4 +87,13 @@ class ComparatorAdmin(SimpleHistoryAdmin):
     list_filter = ["measure__measure_set", "group", "comparable"]
     search_fields = ["measure__code", "group", "source"]
     readonly_fields = ["period_end"]
+    list_select_related = ["measure"]
+
+
+@admin.register(Rebase)
+class RebaseAdmin(SimpleHistoryAdmin):
+    list_display = ["measure", "from_period", "reason"]
+    list_filter = ["measure__measure_set"]
+    search_fields = ["measure__code", "reason"]
+    readonly_fields = ["from_date"]
     list_select_related = ["measure"]

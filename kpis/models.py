@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from kpis import periods, rating
+from kpis import periods, rating, spc
 
 VALUE_FIELD = {"max_digits": 18, "decimal_places": 6, "null": True, "blank": True}
 
@@ -90,10 +90,26 @@ RECORDED_FLAGS = {
 
 
 class MeasureSet(models.Model):
-    """A catalogue of measures: a contract's, or a council's own."""
+    """A catalogue of measures: a contract's, or a council's own.
+
+    The statistical process control settings default to Making Data Count's, as
+    NHSRplotthedots implements them (kpis.spc.SPCConfig); a contract may change them.
+    """
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
+    spc_shift_points = models.PositiveSmallIntegerField(
+        default=7, help_text="Points in a row on one side of the mean that signal a shift."
+    )
+    spc_trend_points = models.PositiveSmallIntegerField(
+        default=7, help_text="Points in a row each rising (or falling) that signal a trend."
+    )
+    spc_minimum_points = models.PositiveSmallIntegerField(
+        default=12, help_text="Fewer points than this: insufficient data for process limits."
+    )
+    spc_baseline_points = models.PositiveSmallIntegerField(
+        default=20, help_text="Limits are provisional below this many points, then lock."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -101,6 +117,14 @@ class MeasureSet(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def spc_config(self) -> spc.SPCConfig:
+        return spc.SPCConfig(
+            shift_points=self.spc_shift_points,
+            trend_points=self.spc_trend_points,
+            minimum_points=self.spc_minimum_points,
+            baseline_points=self.spc_baseline_points,
+        )
 
 
 class Measure(models.Model):
@@ -456,3 +480,30 @@ class Comparator(models.Model):
             self.period_end = periods.parse_period(self.period, self.measure.year_type).end
         except periods.PeriodError as exc:
             raise ValidationError({"period": str(exc)}) from exc
+
+
+class Rebase(models.Model):
+    """A person's decision that a measure's process has changed from a period on, so its
+    process limits are recalculated from there (kpis.spc). Audited; the chart keeps the
+    earlier limits visible, so a rebase cannot hide a worsening run."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="rebases")
+    from_period = models.CharField(max_length=20)
+    from_date = models.DateField(editable=False)
+    reason = models.TextField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure", "from_date"]
+        constraints = [models.UniqueConstraint(fields=["measure", "from_period"], name="rebase_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.measure.code} rebased from {self.from_period}"
+
+    def clean(self) -> None:
+        if not self.reason.strip():
+            raise ValidationError({"reason": "Say why the process limits are recalculated."})
+        try:
+            self.from_date = self.measure.parse_period(self.from_period).start
+        except periods.PeriodError as exc:
+            raise ValidationError({"from_period": str(exc)}) from exc
