@@ -15,7 +15,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from contracts.models import DRAFT_VIEWERS, Contract, Membership, MonthlyReturn, ReturnState, Role
+from contracts.models import (
+    DRAFT_VIEWERS,
+    Contract,
+    Membership,
+    MonthlyReturn,
+    ReturnState,
+    Role,
+    TargetRevision,
+)
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -152,3 +160,20 @@ def retained_council_for(user: AnyUser) -> int | None:
 def may_edit_retained(user: AnyUser) -> bool:
     membership = membership_of(user)
     return membership is not None and membership.role in RETAINED_EDITORS
+
+
+def revision_for(user: AnyUser, pk: int) -> TargetRevision:
+    """A target revision of a contract the user may see, or 404."""
+    try:
+        revision = (
+            TargetRevision.objects.select_related(
+                "contract__commissioner", "contract__provider", "contract__measure_set", "drafted_by", "approved_by"
+            )
+            .filter(contract__in=contracts_for(user))
+            .get(pk=pk)
+        )
+    except (TargetRevision.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such revision.") from None
+    if not may(user, Do.VIEW, revision.contract):
+        raise Http404("No such revision.")
+    return revision

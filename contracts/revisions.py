@@ -10,13 +10,14 @@ the revision's month never change.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max
 from django.utils import timezone
 
 from contracts import access
@@ -83,24 +84,34 @@ def _month(label: str) -> periods.Period:
     return month
 
 
-def line_warnings(line: TargetRevisionLine) -> list[str]:
-    """Targets wildly out of scale with the measure's history, for the admin to confirm."""
-    history = Observation.objects.filter(measure=line.measure, value__isnull=False).aggregate(
-        low=Min("value"), high=Max("value")
+def revision_warnings(lines: Sequence[TargetRevisionLine]) -> dict[int, list[str]]:
+    """Targets wildly out of scale with their measure's history, for the admin to confirm,
+    by line id; one query whatever the number of lines."""
+    highs = dict(
+        Observation.objects.filter(measure_id__in=[line.measure_id for line in lines], value__isnull=False)
+        .order_by()
+        .values("measure_id")
+        .annotate(high=Max("value"))
+        .values_list("measure_id", "high")
     )
-    high = history["high"]
-    warnings = []
-    for name in ("target", "target_low", "target_high"):
-        value = getattr(line, name)
-        if value is None or high is None or high <= 0:
+    found: dict[int, list[str]] = {}
+    for line in lines:
+        high = highs.get(line.measure_id)
+        if high is None or high <= 0:
             continue
-        if value > high * OUT_OF_SCALE_FACTOR:
-            warnings.append(
-                f"{line.measure.code}: the {name.replace('_', ' ')} {value.normalize():f} is more than "
-                f"{OUT_OF_SCALE_FACTOR} times the largest figure so far ({high.normalize():f}). "
-                "Confirm it if it is meant."
-            )
-    return warnings
+        for name in ("target", "target_low", "target_high"):
+            value = getattr(line, name)
+            if value is not None and value > high * OUT_OF_SCALE_FACTOR:
+                found.setdefault(line.pk, []).append(
+                    f"{line.measure.code}: the {name.replace('_', ' ')} {value.normalize():f} is more "
+                    f"than {OUT_OF_SCALE_FACTOR} times the largest figure so far ({high.normalize():f}). "
+                    "Confirm it if it is meant."
+                )
+    return found
+
+
+def line_warnings(line: TargetRevisionLine) -> list[str]:
+    return revision_warnings([line]).get(line.pk, [])
 
 
 def save_line(
@@ -125,6 +136,8 @@ def save_line(
                 )
         line.rationale = rationale.strip()
         line.confirmed_out_of_scale = confirmed
+        if not line.rationale:
+            raise ValidationError({"rationale": f"{line.measure.code}: give the rationale for the change."})
         problems = line.value_problems(line.measure)
         if problems:
             raise ValidationError(problems)
@@ -166,12 +179,13 @@ def approve_revision(revision_id: int, actor: Any) -> TargetRevision:
         if revision.state != TargetRevision.State.DRAFT:
             raise ValidationError("This revision is already approved.")
         changes = changed_lines(revision)
+        warnings = revision_warnings([line for line, _ in changes])
         errors: list[str] = []
         for line, _ in changes:
             if not line.rationale.strip():
                 errors.append(f"{line.measure.code}: give the rationale for the change.")
-            if line_warnings(line) and not line.confirmed_out_of_scale:
-                errors.extend(line_warnings(line))
+            if not line.confirmed_out_of_scale:
+                errors.extend(warnings.get(line.pk, []))
             errors.extend(line.value_problems(line.measure))
         if errors:
             raise ValidationError(errors)
