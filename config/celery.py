@@ -1,4 +1,8 @@
-"""The Celery application. With no broker configured, tasks run in-process."""
+"""The Celery application. With no broker configured, tasks run in-process.
+
+Configuration, the beat schedule included, comes from Django's settings (``CELERY_*``).
+Workers: ``celery -A config worker``; the scheduler, exactly one: ``celery -A config beat``.
+"""
 
 import os
 

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -105,6 +106,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Writers take the lock when their transaction begins, so two people saving at once
+    # wait for each other instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -177,21 +181,76 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Contracts, measures, verdicts and monthly returns.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # "kind" names three vocabularies: a measure's (kpi, supporting, mi), what a return
+    # owes, and a retained-service dataset's.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "kpis.models.Kind",
+        "OwedKindEnum": "contracts.api.OWED_KINDS",
+        "DatasetKindEnum": "retained_services.models.Dataset.Kind",
+    },
 }
 
 # Celery: with no broker set, tasks run in-process (the embedded default).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if not CELERY_BROKER_URL:
+    # In-process tasks still pass through a producer: name an in-memory one, or Celery
+    # falls back to (and warns about) an AMQP server on localhost.
+    CELERY_BROKER_WRITE_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Tasks are idempotent, so a message is acknowledged only once its task has run: a
+# worker that dies mid-task leaves it to be delivered again (after the visibility
+# timeout, with Redis). One message at a time per worker process, for the same reason.
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a web request must fail fast when the broker is down, never hang:
+# a short connect timeout and at most one quick retry (kombu's default retries for
+# ever). Workers reconnect by their own policy (broker_connection_max_retries).
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "2"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# The schedule, in code. Run exactly one beat. The daily job acts on whatever is due
+# (crontab has no "last day of the month"), so it also catches up after downtime.
+CELERY_BEAT_SCHEDULE = {
+    "month-end-daily": {
+        "task": "contracts.tasks.daily_job",
+        "schedule": crontab(hour=6, minute=0),  # Europe/London (CELERY_TIMEZONE)
+    },
+    "deliver-notifications": {
+        "task": "contracts.tasks.deliver_notifications",
+        "schedule": 60.0,
+        # A run not started within the minute is overtaken by the next one.
+        "options": {"expires": 55},
+    },
+}
 
+# Email: the console in development; SMTP (or another backend) from the environment.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "contract-monitor@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+# The file backend's folder (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+# The address people reach the app at, for links in emails.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # The organisation running the deployment shows its own name; never the GOV.UK crown.
 SITE_NAME = os.environ.get("SITE_NAME", "Contract Monitor")

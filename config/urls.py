@@ -19,6 +19,7 @@ urlpatterns = [
     path("returns/", include("contracts.returns_urls")),
     path("returns/", include("contracts.spreadsheet_urls")),
     path("targets/", include("contracts.revision_urls")),
+    path("", include("contracts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     path("", include("reports.urls")),

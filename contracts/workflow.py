@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from contracts import access
+from contracts import access, notifications
 from contracts.access import Do
 from contracts.models import (
     Action,
@@ -180,7 +180,8 @@ def _record(
 
 
 def _locked_return(return_id: int) -> MonthlyReturn:
-    return MonthlyReturn.objects.select_for_update().select_related("contract").get(pk=return_id)
+    # Lock the return only, not its contract: steps on other returns need not queue.
+    return MonthlyReturn.objects.select_for_update(of=("self",)).select_related("contract").get(pk=return_id)
 
 
 def _move(monthly_return: MonthlyReturn, to_state: str) -> str:
@@ -295,9 +296,11 @@ def save_entry(
     ``StateError`` when the return does not allow the change.
     """
     with transaction.atomic():
-        entry = Entry.objects.select_for_update().select_related("measure", "observation", "updated_by").get(
-            pk=entry_id
-        )
+        # Lock the entry's row alone, then read it with its relations: PostgreSQL refuses
+        # FOR UPDATE across the nullable side of an outer join, and a stale save must
+        # see the figure as saved, not as it was before the lock.
+        Entry.objects.select_for_update().filter(pk=entry_id).values_list("pk", flat=True).get()
+        entry = Entry.objects.select_related("measure", "observation", "updated_by").get(pk=entry_id)
         monthly_return = _locked_return(entry.monthly_return_id)
         access.require(actor, Do.EDIT_ENTRIES, monthly_return.contract)
         editable = editable_entry_ids(monthly_return)
@@ -313,8 +316,8 @@ def save_entry(
 
         changes: dict[str, list[Any]] = {}
         observation = entry.observation
-        empty = all(figures.get(f) in (None, "", []) for f in ("value", "numerator", "denominator"))
-        if observation is None and not empty:
+        sends_figure = any(figures.get(f) not in (None, "") for f in ("value", "numerator", "denominator"))
+        if observation is None and sends_figure:
             observation = Observation(measure=entry.measure, period=entry.period)
         if observation is not None:
             for name in FIGURE_FIELDS:
@@ -326,6 +329,8 @@ def save_entry(
                     if old != new:
                         changes[name] = [_json(old), _json(new)]
                         setattr(observation, name, new)
+            # A figure is deleted only when the save clears it, not when it leaves it out.
+            empty = all(getattr(observation, f) is None for f in ("value", "numerator", "denominator"))
             if empty and observation.pk is not None:
                 observation.delete()
                 observation = None
@@ -425,6 +430,7 @@ def submit(return_id: int, actor: Any) -> MonthlyReturn:
         answered.update(closed_at=now)
         before = _move(monthly_return, ReturnState.SUBMITTED)
         _record(monthly_return, ReturnEvent.Action.SUBMIT, actor, before)
+        notifications.return_submitted(monthly_return)  # emailed after commit (outbox)
     return monthly_return
 
 
@@ -456,6 +462,7 @@ def raise_query(return_id: int, actor: Any, queries: Sequence[tuple[int, str]]) 
             before,
             queries=[{"code": entries[i].measure.code, "comment": c.strip()} for i, c in queries],
         )
+        notifications.return_queried(monthly_return)  # emailed after commit (outbox)
     return monthly_return
 
 
@@ -506,6 +513,7 @@ def sign_off(return_id: int, actor: Any) -> MonthlyReturn:
         Observation.objects.filter(entry__monthly_return=monthly_return).update(is_official=True)
         before = _move(monthly_return, ReturnState.SIGNED_OFF)
         _record(monthly_return, ReturnEvent.Action.SIGN_OFF, actor, before)
+        notifications.return_signed_off(monthly_return)  # emailed after commit (outbox)
     return monthly_return
 
 
@@ -534,11 +542,11 @@ def bulk_sign_off(return_ids: Iterable[int], actor: Any) -> list[BulkResult]:
 def reopen(return_id: int, actor: Any, reason: str) -> MonthlyReturn:
     """Signed off → draft, only with a reason (R15). Its figures are draft again until the
     return is signed off once more; every version stays in the history."""
-    if not (reason or "").strip():
-        raise WorkflowError("Give the reason for reopening the return.", field="reason")
     with transaction.atomic():
         monthly_return = _locked_return(return_id)
         access.require(actor, Do.REOPEN, monthly_return.contract)
+        if not (reason or "").strip():
+            raise WorkflowError("Give the reason for reopening the return.", field="reason")
         _require_state(monthly_return, [ReturnState.SIGNED_OFF], "reopened")
         Observation.objects.filter(entry__monthly_return=monthly_return).update(is_official=False)
         before = _move(monthly_return, ReturnState.DRAFT)

@@ -54,7 +54,7 @@ def dataset_for(user: Any, pk: int) -> Dataset:
 def _editable(user: Any, dataset_id: int) -> Dataset:
     if not access.may_edit_retained(user):
         raise PermissionDenied("Only the council's officers change retained-service datasets.")
-    dataset = datasets_for(user).select_for_update().filter(pk=dataset_id).first()
+    dataset = datasets_for(user).select_for_update(of=("self",)).filter(pk=dataset_id).first()
     if dataset is None:
         raise Http404("No such dataset.")
     return dataset
