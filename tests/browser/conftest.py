@@ -128,3 +128,24 @@ def assert_accessible(page: Page, what: str) -> None:
         ]
         print(f"axe-core violations on the {what} page:\n{json.dumps(report, indent=2)}")
     assert not bad, f"{what}: " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad)
+
+
+def sign_in(page: Page, username: str, password: str, next_path: str = "/") -> None:
+    """Sign in through the form, starting from ``next_path`` (the page to land on)."""
+    page.goto(f"/accounts/login/?next={next_path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{next_path}")
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/login/")
+
+
+def post_form(page: Page, path: str, data: dict[str, str]):
+    """POST as a hand-made form would, with the session's CSRF token: for checking that
+    the server itself refuses what the page no longer offers."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    return page.request.post(path, form={**data, "csrfmiddlewaretoken": token})
