@@ -484,17 +484,16 @@ def preview(
         obs.period, obs.period_start, obs.period_end = covered.label, covered.start, covered.end
     target, verdict = rate_observation(measure, obs, list(measure.targets.all()), covered.end)
     computed = rating.computed_value(defn, rating.Figure(value, numerator, denominator))
-    owes: list[Owes] = []
-    if verdict.status == rating.Status.NO_DATA:
-        owes.append(Owes("the reason there is no figure", bool(no_data_reason.strip())))
-    elif verdict.owes_narrative:
-        owes.append(Owes("the reason for the variance", bool(variance_reason.strip())))
-        owes.append(
-            Owes(
-                "at least one assurance or improvement action, with an owner and a due date",
-                has_action,
-            )
-        )
+    given = {
+        "no_data_reason": bool(no_data_reason.strip()),
+        "narrative": bool(variance_reason.strip()),
+        "actions": has_action,
+    }
+    owes = [
+        Owes(workflow.REQUIREMENT_WORDS[kind], given[kind])
+        for kind in workflow.requirements(verdict)
+        if kind in given
+    ]
     return Preview(
         verdict=verdict,
         value=rating.display_value(defn, verdict),

@@ -74,10 +74,8 @@ class StaleEntry(WorkflowError):
 class Owed(WorkflowError):
     """Submission refused while anything is owed (R9); ``items`` says exactly what."""
 
-    def __init__(self, items: list[OwedItem]) -> None:
-        super().__init__(
-            f"The return cannot be submitted: {len(items)} thing(s) still owed.",
-        )
+    def __init__(self, items: list[OwedItem], doing: str = "submitted") -> None:
+        super().__init__(f"The return cannot be {doing}: {len(items)} thing(s) still owed.")
         self.items = items
 
 
@@ -90,6 +88,39 @@ class OwedItem:
     code: str
     kind: str  # "narrative" | "actions" | "no_data_reason" | "cannot_rate" | "answer"
     message: str
+
+
+# What each kind of thing owed asks for, in words (R9).
+REQUIREMENT_WORDS = {
+    "no_data_reason": "the reason there is no figure",
+    "narrative": "the reason for the variance",
+    "actions": "at least one assurance or improvement action, with an owner and a due date",
+    "cannot_rate": "a corrected definition from an admin",
+    "answer": "an answer to the commissioner's query",
+}
+
+
+def requirements(verdict: rating.Verdict) -> list[str]:
+    """What a verdict asks of the provider before the return can be submitted (R9)."""
+    if verdict.status == rating.Status.CANNOT_RATE:
+        return ["cannot_rate"]
+    if verdict.status == rating.Status.NO_DATA:
+        return ["no_data_reason"]
+    if verdict.owes_narrative:
+        return ["narrative", "actions"]
+    return []
+
+
+def owed_message(kind: str, code: str, verdict: rating.Verdict) -> str:
+    if kind == "cannot_rate":
+        return f"{code}: {verdict.reason} An admin must correct it."
+    if kind == "narrative":
+        return f"{code} is {rating.sentence(verdict.status)}: give the reason for the variance."
+    if kind == "actions":
+        return f"{code}: add at least one assurance or improvement action with an owner and a due date."
+    if kind == "answer":
+        return f"{code}: answer the commissioner's query."
+    return f"{code}: give {REQUIREMENT_WORDS[kind]}."
 
 
 @dataclass
@@ -121,34 +152,17 @@ def _status_of(monthly_return: MonthlyReturn, entry: Entry) -> EntryStatus:
     )
     owed: list[OwedItem] = []
     code = measure.code
-    if verdict.status == rating.Status.CANNOT_RATE:
-        owed.append(
-            OwedItem(entry.pk, code, "cannot_rate", f"{code}: {verdict.reason} An admin must correct it.")
-        )
-    elif verdict.status == rating.Status.NO_DATA and not entry.no_data_reason.strip():
-        owed.append(OwedItem(entry.pk, code, "no_data_reason", f"{code}: give the reason there is no figure."))
-    elif verdict.owes_narrative:
-        if not entry.variance_reason.strip():
-            owed.append(
-                OwedItem(
-                    entry.pk,
-                    code,
-                    "narrative",
-                    f"{code} is {rating.sentence(verdict.status)}: give the reason for the variance.",
-                )
-            )
-        if not entry.actions.all():
-            owed.append(
-                OwedItem(
-                    entry.pk,
-                    code,
-                    "actions",
-                    f"{code}: add at least one assurance or improvement action with an owner and a due date.",
-                )
-            )
+    given = {
+        "no_data_reason": bool(entry.no_data_reason.strip()),
+        "narrative": bool(entry.variance_reason.strip()),
+        "actions": bool(entry.actions.all()),
+    }
+    for kind in requirements(verdict):
+        if not given.get(kind, False):
+            owed.append(OwedItem(entry.pk, code, kind, owed_message(kind, code, verdict)))
     for query in entry.queries.all():
         if query.closed_at is None and not query.answer.strip():
-            owed.append(OwedItem(entry.pk, code, "answer", f"{code}: answer the commissioner's query."))
+            owed.append(OwedItem(entry.pk, code, "answer", owed_message("answer", code, verdict)))
     return EntryStatus(entry, verdict, owed)
 
 
@@ -509,7 +523,7 @@ def sign_off(return_id: int, actor: Any) -> MonthlyReturn:
         _require_state(monthly_return, [ReturnState.SUBMITTED], "signed off")
         blocked = [i for i in what_is_owed(monthly_return) if i.kind == "cannot_rate"]
         if blocked:
-            raise Owed(blocked)
+            raise Owed(blocked, "signed off")
         Observation.objects.filter(entry__monthly_return=monthly_return).update(is_official=True)
         before = _move(monthly_return, ReturnState.SIGNED_OFF)
         _record(monthly_return, ReturnEvent.Action.SIGN_OFF, actor, before)
@@ -522,6 +536,7 @@ class BulkResult:
     return_id: int
     signed_off: bool
     message: str
+    owed: tuple[OwedItem, ...] = ()
 
 
 def bulk_sign_off(return_ids: Iterable[int], actor: Any) -> list[BulkResult]:
@@ -531,7 +546,8 @@ def bulk_sign_off(return_ids: Iterable[int], actor: Any) -> list[BulkResult]:
         try:
             signed = sign_off(return_id, actor)
         except (WorkflowError, MonthlyReturn.DoesNotExist) as exc:
-            results.append(BulkResult(return_id, False, getattr(exc, "message", str(exc))))
+            owed = tuple(exc.items) if isinstance(exc, Owed) else ()
+            results.append(BulkResult(return_id, False, getattr(exc, "message", str(exc)), owed))
         except access.PermissionDenied as exc:
             results.append(BulkResult(return_id, False, str(exc)))
         else:
