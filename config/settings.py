@@ -253,6 +253,9 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail
 # The address people reach the app at, for links in emails.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
+# Spreadsheet uploads larger than this are refused before they are read.
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+
 # The organisation running the deployment shows its own name; never the GOV.UK crown.
 SITE_NAME = os.environ.get("SITE_NAME", "Contract Monitor")
 

@@ -26,3 +26,4 @@ class MembershipAdmin(SimpleHistoryAdmin):
     list_filter = ["organisation", "role"]
     search_fields = ["user__username", "user__email", "organisation__name"]
     list_select_related = ["user", "organisation"]
+from contracts import import_admin  # noqa: E402,F401  (import and export in the admin)
