@@ -1151,6 +1151,35 @@ def _save_checked(
     ctx.report.outcomes[cells.row.number] = "new" if is_new else "update"
 
 
+def _upsert_for_measure(
+    ctx: Context,
+    cells: Cells,
+    model: type[models.Model],
+    lookup: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    default: str,
+    exclude: list[str] | None = None,
+) -> None:
+    """Find the measure's record by ``lookup`` (or start a new one), set ``values``, and
+    save it through ``_save_checked``."""
+    obj = model.objects.filter(**lookup).first()
+    is_new = obj is None
+    if obj is None:
+        obj = model(**lookup)
+    changed = _assign(obj, values)
+    _save_checked(
+        ctx,
+        cells,
+        obj,
+        is_new=is_new,
+        changed=changed,
+        default=default,
+        columns={"measure": "code"},
+        exclude=exclude,
+    )
+
+
 def _assign(obj: models.Model, values: dict[str, Any]) -> bool:
     """Set the values given; whether any differs from what the record held."""
     changed = False
@@ -1388,21 +1417,15 @@ def _import_targets(ctx: Context) -> None:
             f"The target of {measure.code} from {valid_from.isoformat()}",
         ):
             continue
-        target = Target.objects.filter(measure=measure, valid_from=valid_from).first()
-        is_new = target is None
-        if target is None:
-            target = Target(measure=measure, valid_from=valid_from)
-        changed = _assign(target, values)
         # Target.clean: R6 (a target outside its own tolerance, a percentage outside 0-100),
         # overlapping validity, and R16 (official figures rated against it).
-        _save_checked(
+        _upsert_for_measure(
             ctx,
             cells,
-            target,
-            is_new=is_new,
-            changed=changed,
+            Target,
+            {"measure": measure, "valid_from": valid_from},
+            values,
             default="target",
-            columns={"measure": "code"},
         )
 
 
@@ -1435,19 +1458,13 @@ def _import_comparators(ctx: Context) -> None:
             f"{measure.code}'s {group} comparator for {label}",
         ):
             continue
-        comparator = Comparator.objects.filter(measure=measure, group=group, period=label).first()
-        is_new = comparator is None
-        if comparator is None:
-            comparator = Comparator(measure=measure, group=group, period=label)
-        changed = _assign(comparator, values)
-        _save_checked(
+        _upsert_for_measure(
             ctx,
             cells,
-            comparator,
-            is_new=is_new,
-            changed=changed,
+            Comparator,
+            {"measure": measure, "group": group, "period": label},
+            values,
             default="period",
-            columns={"measure": "code"},
             exclude=["period_end"],
         )
 
@@ -1471,19 +1488,13 @@ def _import_series_breaks(ctx: Context) -> None:
             cells, (measure.pk, label), "from_period", f"{measure.code}'s series break from {label}"
         ):
             continue
-        brk = SeriesBreak.objects.filter(measure=measure, from_period=label).first()
-        is_new = brk is None
-        if brk is None:
-            brk = SeriesBreak(measure=measure, from_period=label)
-        changed = _assign(brk, {"reason": reason})
-        _save_checked(
+        _upsert_for_measure(
             ctx,
             cells,
-            brk,
-            is_new=is_new,
-            changed=changed,
+            SeriesBreak,
+            {"measure": measure, "from_period": label},
+            {"reason": reason},
             default="from_period",
-            columns={"measure": "code"},
             exclude=["from_date"],
         )
 
@@ -1505,19 +1516,13 @@ def _import_data_gaps(ctx: Context) -> None:
             cells, (measure.pk, start), "start", f"{measure.code}'s gap from {start.isoformat()}"
         ):
             continue
-        gap = DataGap.objects.filter(measure=measure, start=start).first()
-        is_new = gap is None
-        if gap is None:
-            gap = DataGap(measure=measure, start=start)
-        changed = _assign(gap, {"end": end, "reason": reason})
-        _save_checked(
+        _upsert_for_measure(
             ctx,
             cells,
-            gap,
-            is_new=is_new,
-            changed=changed,
+            DataGap,
+            {"measure": measure, "start": start},
+            {"end": end, "reason": reason},
             default="start",
-            columns={"measure": "code"},
         )
 
 
