@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from kpis import periods, rating
@@ -160,22 +160,29 @@ def build_row(measure: Measure, month: periods.Period, history: list[Observation
     return ScorecardRow(measure, latest, target, verdict, direction_previous, direction_year, flags)
 
 
+def with_history(
+    measures: QuerySet[Measure], month: periods.Period, *, include_drafts: bool
+) -> QuerySet[Measure]:
+    """Measures with their targets, breaks, gaps and visible figures: one query each."""
+    observations = Observation.objects.visible(include_drafts).filter(period_end__lte=month.end)
+    return measures.prefetch_related(
+        Prefetch("targets", queryset=Target.objects.order_by("valid_from")),
+        Prefetch("series_breaks", queryset=SeriesBreak.objects.order_by("from_date")),
+        Prefetch("data_gaps", queryset=DataGap.objects.order_by("start")),
+        Prefetch(
+            "observations",
+            queryset=observations.order_by("period_end", "as_at", "pk"),
+            to_attr="visible_history",
+        ),
+    )
+
+
 def measures_with_history(
     measure_set: MeasureSet, month: periods.Period, *, include_drafts: bool
 ) -> list[Measure]:
-    """Measures with their targets, breaks, gaps and visible figures, in five queries."""
-    observations = Observation.objects.visible(include_drafts).filter(period_end__lte=month.end)
+    """Every measure of a set with its history, in five queries."""
     return list(
-        Measure.objects.filter(measure_set=measure_set).prefetch_related(
-            Prefetch("targets", queryset=Target.objects.order_by("valid_from")),
-            Prefetch("series_breaks", queryset=SeriesBreak.objects.order_by("from_date")),
-            Prefetch("data_gaps", queryset=DataGap.objects.order_by("start")),
-            Prefetch(
-                "observations",
-                queryset=observations.order_by("period_end", "as_at", "pk"),
-                to_attr="visible_history",
-            ),
-        )
+        with_history(Measure.objects.filter(measure_set=measure_set), month, include_drafts=include_drafts)
     )
 
 

@@ -28,13 +28,14 @@ from django.views.decorators.http import require_POST
 from contracts import access
 from contracts.models import Contract, Entry, ReturnState
 from kpis import periods, rating
-from kpis.models import Comparator, DataGap, Flag, Kind, Measure, Observation, SeriesBreak, Target
+from kpis.models import Comparator, Flag, Kind, Measure, Observation
 from kpis.scorecard import (
     ScorecardRow,
     build_row,
     build_scorecard,
     latest_month,
     measures_with_history,
+    with_history,
 )
 from kpis.words import DIRECTION_WORDS, FLAG_WORDS, VERDICT_COLOURS, VERDICT_WORDS
 from reports import charts, commentary, exports
@@ -308,20 +309,13 @@ def measure_with_history(
     contract: Contract, slug: str, month: periods.Period, *, include_drafts: bool
 ) -> Measure:
     """One measure prefetched as ``measures_with_history`` prefetches a whole set, or 404."""
-    observations = Observation.objects.visible(include_drafts).filter(period_end__lte=month.end)
     measure = (
-        Measure.objects.filter(measure_set=contract.measure_set_id, slug=slug)
-        .prefetch_related(
-            Prefetch("targets", queryset=Target.objects.order_by("valid_from")),
-            Prefetch("series_breaks", queryset=SeriesBreak.objects.order_by("from_date")),
-            Prefetch("data_gaps", queryset=DataGap.objects.order_by("start")),
-            Prefetch(
-                "observations",
-                queryset=observations.order_by("period_end", "as_at", "pk"),
-                to_attr="visible_history",
-            ),
-            Prefetch("comparators", queryset=Comparator.objects.order_by("period_end", "group")),
+        with_history(
+            Measure.objects.filter(measure_set=contract.measure_set_id, slug=slug),
+            month,
+            include_drafts=include_drafts,
         )
+        .prefetch_related(Prefetch("comparators", queryset=Comparator.objects.order_by("period_end", "group")))
         .first()
     )
     if measure is None:
