@@ -11,6 +11,14 @@ band shaded, comparators as markers (hollow where not directly comparable), seri
 as dotted vertical lines, periods with no data hatched, gaps left as gaps (the line is
 split, never joined across them), and a lagged latest figure labelled "as at".
 
+The statistical process control (XmR) chart is drawn over it from the spec's ``spc``
+part: each segment's mean (solid) and process limits (solid once fixed, dashed while
+provisional) over that segment's own periods, so earlier limits stay on the chart after a
+series break or a rebase; the limits a rebase replaced continue, dotted, across it; a
+rebase is a dash-dot vertical line labelled with its reason; and a special-cause point is
+marked by a shape as well as a colour: a triangle pointing up (improving), down
+(concerning), or a diamond (neither better nor worse).
+
 SVG output is deterministic (a fixed ``svg.hashsalt`` and no date in the metadata), so
 the same figures always give the same bytes, and accessible: ``role="img"`` with a
 ``<title>`` and ``<desc>`` inside the ``<svg>``, named by ``aria-labelledby``, and labelled
@@ -50,7 +58,17 @@ TARGET = "#b3261e"
 BAND = "#f6d878"
 GAP = "#505a5f"
 COMPARATOR_COLOURS = ("#6f3c91", "#005a30", "#8c4a00", "#2b5a9b", "#5b1f69")
-COMPARATOR_MARKERS = ("D", "s", "^", "v", "P")
+# Triangles and diamonds are the special-cause marks: comparators take other shapes.
+COMPARATOR_MARKERS = ("s", "P", "X", "p", "h")
+MEAN = "#383f43"
+LIMIT = "#6f777b"
+REBASE = "#0b0c0c"
+# Special-cause marks: shape, colour and legend words by the point's reading (kpis.spc).
+SIGNAL_MARKS = {
+    "special_cause_improving": ("^", "#1d70b8", "Special cause: improving"),
+    "special_cause_concerning": ("v", "#b35900", "Special cause: concerning"),
+    "special_cause_neither": ("D", "#4c2c92", "Special cause: neither better nor worse"),
+}
 
 RC = {
     "svg.hashsalt": "contract-monitor",
@@ -103,6 +121,8 @@ def _figure(spec: dict[str, Any], *, width: float = 7.2, height: float = 3.2) ->
             target_labelled = True
             values.append(level)
 
+    values += _draw_spc(ax, spec.get("spc"), x0, x1, before_line=True)
+
     line_labelled = False
     for segment in spec.get("segments", []):
         xs = [_day(p["x"]) for p in segment]
@@ -123,6 +143,8 @@ def _figure(spec: dict[str, Any], *, width: float = 7.2, height: float = 3.2) ->
             markeredgewidth=1.5, label=comp["label"],
         )
         values.append(comp["y"])
+
+    _draw_spc(ax, spec.get("spc"), x0, x1, before_line=False)
 
     for brk in spec.get("breaks", []):
         x = _day(brk["x"])
@@ -175,12 +197,93 @@ def _figure(spec: dict[str, Any], *, width: float = 7.2, height: float = 3.2) ->
     return fig
 
 
+def _draw_spc(ax, part: dict[str, Any] | None, x0: float, x1: float, *, before_line: bool) -> list[float]:
+    """The XmR chart's lines (under the figures' line) or its marks and rebases (over it).
+    Returns the levels drawn, so the axis takes them in."""
+    if not part:
+        return []
+    levels: list[float] = []
+    if before_line:
+        labelled: set[str] = set()
+
+        def once(text: str) -> str | None:
+            if text in labelled:
+                return None
+            labelled.add(text)
+            return text
+
+        for line in part.get("lines", []):
+            start, end = max(_day(line["from"]), x0), min(_day(line["to"]), x1)
+            if end <= start:
+                continue
+            if line["role"] == "replaced":
+                ax.hlines(
+                    [line["lower"], line["mean"], line["upper"]], start, end, colors=LIMIT,
+                    linestyles=":", linewidth=1, label=once("Limits before the rebase"),
+                )
+                levels += [line["lower"], line["upper"]]
+                continue
+            ax.hlines(line["mean"], start, end, colors=MEAN, linestyles="-", linewidth=1.2,
+                      label=once("Mean"))
+            provisional = line["provisional"]
+            ax.hlines(
+                [line["lower"], line["upper"]], start, end, colors=LIMIT,
+                linestyles=(0, (5, 3)) if provisional else "-", linewidth=1.4,
+                label=once("Process limits (provisional)" if provisional else "Process limits"),
+            )
+            levels += [line["lower"], line["mean"], line["upper"]]
+        return levels
+
+    marks: dict[str, list[dict[str, Any]]] = {}
+    for point in part.get("signals", []):
+        marks.setdefault(point["variation"], []).append(point)
+    for variation, (marker, colour, words) in SIGNAL_MARKS.items():
+        points = marks.get(variation)
+        if not points:
+            continue
+        ax.plot(
+            [_day(p["x"]) for p in points], [p["y"] for p in points], linestyle="none",
+            marker=marker, markersize=9, markerfacecolor=colour, markeredgecolor="white",
+            markeredgewidth=0.8, label=words, zorder=5,
+        )
+    for i, rebase in enumerate(part.get("rebases", [])):
+        x = _day(rebase["x"])
+        if x0 <= x <= x1:
+            ax.axvline(x, color=REBASE, linestyle="-.", linewidth=1.2,
+                       label="Rebase" if i == 0 else None)
+            text = rebase["label"]
+            ax.annotate(
+                text if len(text) <= 48 else text[:47] + "…", (x, 1),
+                xycoords=("data", "axes fraction"), xytext=(3, -22),
+                textcoords="offset points", fontsize=8, color=INK,
+            )
+    return levels
+
+
 _ID = re.compile(r'\bid="([^"]+)"')
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+_STYLE_SHEET = re.compile(r'\s*<style type="text/css">\*\{([^}]*)\}</style>')
+
+
+def _presentation_attributes(svg: str) -> str:
+    """matplotlib's inline styles as SVG presentation attributes (every property it writes
+    is one), which the Content Security Policy allows where it refuses inline styles; its
+    one style sheet, a rule for every element, becomes inherited attributes of the root."""
+
+    def attributes(declarations: str) -> str:
+        pairs = (d.split(":", 1) for d in declarations.split(";") if d.strip())
+        return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    sheet = _STYLE_SHEET.search(svg)
+    if sheet:
+        svg = svg[: sheet.start()] + svg[sheet.end():]
+        svg = svg.replace("<svg ", f"<svg{attributes(sheet.group(1))} ", 1)
+    return _STYLE_ATTRIBUTE.sub(lambda m: attributes(m.group(1)), svg)
 
 
 def _accessible(svg: str, chart_id: str, title: str, desc: str) -> str:
     """Inline-ready SVG: no XML prolog, ids prefixed, ``role="img"`` with title and desc."""
-    svg = svg[svg.index("<svg"):]
+    svg = _presentation_attributes(svg[svg.index("<svg"):])
     for found in sorted(set(_ID.findall(svg)), key=len, reverse=True):
         new = f"{chart_id}-{found}"
         svg = svg.replace(f'id="{found}"', f'id="{new}"')

@@ -15,7 +15,14 @@ Every statement must be checkable against the figures beside it, so:
 * a record ("the highest since April 2016") is claimed only within the figures available,
   and says where they begin when it reaches back to the first;
 * the caveats a reader must see next to the value are stated: data lag, series break,
-  gaps, a second source that disagrees, a draft, provisional or illustrative figure.
+  gaps, a second source that disagrees, a draft, provisional or illustrative figure;
+* statistical process control (``kpis.spc``, read through ``reports.series.series_spc``)
+  says in plain words whether the latest figure is part of a real change ("seven months in
+  a row above the average: a real improvement, not chance") or only chance, and whether
+  the process limits say the target will be met ("the process limits sit wholly above the
+  target: it will be met consistently"). Here, and only here, the commentary says better
+  or worse: the measure's polarity decides it, as it decides the verdict (R3). With too
+  few figures for process limits it says nothing of them.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from kpis import periods, rating
+from kpis import periods, rating, spc
 from kpis.models import Flag
+from reports import spc_text
 from reports.series import (
     Point,
     Series,
@@ -33,6 +41,7 @@ from reports.series import (
     day_words,
     latest_comparators,
     period_words,
+    series_spc,
 )
 
 __all__ = ["Statement", "draft", "ordinal", "paragraph"]
@@ -48,7 +57,7 @@ class Statement:
     """One sentence of the commentary, with what kind of claim it makes (for tests and
     for the author to see where each sentence comes from)."""
 
-    kind: str  # latest, previous, year, run, record, peak, comparators, caveat
+    kind: str  # latest, previous, year, run, record, peak, spc, comparators, caveat
     text: str
 
 
@@ -230,6 +239,78 @@ def _peak(series: Series, points: list[Point]) -> Statement | None:
     return None
 
 
+# Which signal speaks for the latest figure when several cover it.
+_RULE_ORDER = (spc.Rule.SHIFT, spc.Rule.TREND, spc.Rule.BEYOND_LIMIT, spc.Rule.TWO_OF_THREE)
+
+
+def _spc(series: Series) -> list[Statement]:
+    """Variation and assurance in plain words, from the series' XmR chart."""
+    chart = series_spc(series)
+    if chart is None or chart.analysis.limits is None:
+        return []
+    defn = series.definition
+    analysis = chart.analysis
+    step = spc_text.noun(chart)
+    assert analysis.latest is not None
+    out = []
+    deciding = sorted(
+        (s for s in analysis.signals_at(analysis.latest) if s.variation == analysis.variation),
+        key=lambda s: _RULE_ORDER.index(s.rule),
+    )
+    if deciding:
+        out.append(Statement("spc", spc_text.signal_words(chart, defn, deciding[0])))
+    else:
+        limits = analysis.limits
+        out.append(
+            Statement(
+                "spc",
+                f"The figures vary within their process limits ({_fmt(series, limits.lower)} to "
+                f"{_fmt(series, limits.upper)}) as chance would make them: no sign of real change.",
+            )
+        )
+    segment = analysis.segment_at(analysis.latest)
+    if segment.kind == spc.BreakKind.REBASE:
+        first = label_of(chart, segment.start)
+        if segment.judged_by != analysis.segments.index(segment):
+            out.append(
+                Statement(
+                    "spc",
+                    f"The rebase from {first} has too few figures for limits of its own yet, so "
+                    "its figures are still judged against the limits before it.",
+                )
+            )
+        elif segment.versus_previous in (rating.Direction.IMPROVING, rating.Direction.WORSENING):
+            better = segment.versus_previous == rating.Direction.IMPROVING
+            out.append(
+                Statement(
+                    "spc",
+                    f"Since the rebase from {first} the average is "
+                    f"{'better' if better else 'worse'} than before it.",
+                )
+            )
+    if analysis.provisional:
+        out.append(
+            Statement(
+                "spc",
+                f"The process limits are provisional, from {analysis.limits.points} figures; "
+                f"they are fixed once there are {analysis.config.baseline_points}.",
+            )
+        )
+    if analysis.assurance != spc.Assurance.NOT_APPLICABLE:
+        out.append(Statement("spc", spc_text.assurance_text(chart, defn, step)))
+    tolerance = analysis.tolerance_assurance
+    if tolerance != spc.ToleranceAssurance.NOT_APPLICABLE and not (
+        analysis.assurance == spc.Assurance.CONSISTENTLY_PASSING
+        and tolerance == spc.ToleranceAssurance.CONSISTENTLY_WITHIN
+    ):
+        out.append(Statement("spc", spc_text.tolerance_text(chart, defn, step)))
+    return out
+
+
+def label_of(chart, index: int) -> str:
+    return spc_text.label(chart.periods[index])
+
+
 def _comparators(series: Series, month: periods.Period) -> list[Statement]:
     latest = series.latest
     assert latest is not None
@@ -338,6 +419,7 @@ def draft(series: Series, month: periods.Period) -> list[Statement]:
         record = _record(series, comparable)
         if record:
             out.append(record)
+    out += _spc(series)
     out += _comparators(series, month)
     out += _caveats(series, month)
     return out

@@ -6,8 +6,9 @@ page, the PDF and the Word document (``reports.render``), and stored as a publis
 report's snapshot, so a published report can be drawn again exactly as it was.
 
 The structure follows the reference report: purpose, background, current position (one
-block per measure: heading with code, title, target and tolerance; chart; figures; the
-signed-off narrative; a closing verdict sentence in R10's words), the retained services'
+block per measure: heading with code, title, target and tolerance; chart; figures; its
+statistical process control, variation and assurance, in icons and words; the signed-off
+narrative; a closing verdict sentence in R10's words), the retained services'
 tables, assurance and improvement activity, future developments, recommendations and
 background papers.
 
@@ -30,7 +31,7 @@ from kpis import periods, rating
 from kpis.models import Comparator, Flag, Kind
 from kpis.scorecard import ScorecardRow, build_row, measures_with_history
 from kpis.words import DIRECTION_WORDS, FLAG_WORDS, VERDICT_COLOURS, VERDICT_WORDS
-from reports import commentary
+from reports import commentary, spc_text
 from reports.models import MeasureCommentary, ReportText, Section
 from reports.series import Series, chart_spec, day_words, period_words, series_for
 from retained_services.models import AdmissionsFigure, Dataset, EHEFigure
@@ -328,7 +329,9 @@ def measure_block(
         "closing": closing_sentence(month, row),
         "target_change": _target_change(series, month, revisions),
         "comparability_note": measure.comparability_note,
-        "chart": chart_spec(series, month, chart_id=f"chart-{measure.slug}"),
+        "chart": chart_spec(series, month, chart_id=f"chart-{measure.slug}", spc_chart=row.spc),
+        # Statistical process control: variation and assurance, in words (kpis.spc).
+        "spc": spc_text.summary(row.spc, defn),
     }
 
 

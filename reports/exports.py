@@ -21,6 +21,7 @@ from kpis import periods, rating
 from kpis.models import Kind
 from kpis.scorecard import ScorecardRow
 from kpis.words import DIRECTION_WORDS, FLAG_WORDS, VERDICT_WORDS
+from reports import spc_text
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -29,7 +30,8 @@ COLUMNS = (
     ("As at", 12), ("Value", 10), ("Value as shown", 16), ("Numerator", 11),
     ("Denominator", 12), ("Target and tolerance", 34), ("Target", 9), ("Tolerance from", 14),
     ("Tolerance up to", 14), ("Verdict", 18), ("Reason", 60), ("Since the previous figure", 22),
-    ("Since a year earlier", 20), ("Flags", 30),
+    ("Since a year earlier", 20), ("Flags", 30), ("Variation", 26),
+    ("Assurance against the target", 24), ("Assurance against the tolerance", 26),
 )
 
 
@@ -64,6 +66,7 @@ def scorecard_workbook(contract: Contract, month: periods.Period, rows: list[Sco
         defn = measure.as_definition()
         bounds = row.verdict.bounds
         obs = row.observation
+        spc = spc_text.summary(row.spc, defn)
         values = (
             measure.code,
             measure.title,
@@ -84,6 +87,9 @@ def scorecard_workbook(contract: Contract, month: periods.Period, rows: list[Sco
             DIRECTION_WORDS[row.direction_previous],
             DIRECTION_WORDS[row.direction_year],
             ", ".join(FLAG_WORDS.get(f, str(f)) for f in row.flags),
+            spc["variation_words"],
+            spc["assurance_words"],
+            spc["tolerance_words"],
         )
         for c, value in enumerate(values, start=1):
             _put(ws, r, c, value)

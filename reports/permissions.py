@@ -27,3 +27,10 @@ def may_see_retained(user: AnyUser, contract: Contract) -> bool:
     """Retained services are the commissioning council's own: its staff see them, the
     provider never does (``access.retained_council_for``)."""
     return access.retained_council_for(user) == contract.commissioner_id
+
+
+def may_record_rebase(user: AnyUser, contract: Contract) -> bool:
+    """Who may say a measure's process changed, so its limits are recalculated: the
+    council's commissioners (who sign the figures off) and admins (who keep the measures)."""
+    rights = access.rights(user, contract)
+    return Do.SIGN_OFF in rights or Do.DRAFT_TARGETS in rights

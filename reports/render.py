@@ -201,6 +201,25 @@ def docx(report: dict[str, Any]) -> bytes:
             document.add_paragraph(
                 f"No figure has been reported for this measure up to the end of {report['month_words']}."
             )
+        spc = m.get("spc")  # reports published before SPC have none
+        if spc:
+            variation = spc["variation_text"]
+            if spc["charted"]:
+                variation = f"{spc['variation_words']}. {variation}"
+            rows = [["Variation", variation]]
+            if spc["charted"] and spc["variation"] != "insufficient_data":
+                rows += [
+                    ["Assurance against the target", f"{spc['assurance_words']}. {spc['assurance_text']}"],
+                    ["Assurance against the tolerance", f"{spc['tolerance_words']}. {spc['tolerance_text']}"],
+                ]
+                if spc["limits"]:
+                    rows.append(["Process limits", spc["limits"]])
+                rows += [
+                    [f"Signal: {s['rule_words'].lower()}", s["text"]]
+                    for s in spc["signals"]
+                    if s.get("recent", True)
+                ]
+            _table(document, f"{m['code']}: statistical process control (Making Data Count)", None, rows)
         if len(m["history"]) > 1:
             _table(
                 document,

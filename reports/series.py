@@ -6,7 +6,10 @@ the drafted commentary and the committee report all read the same history, and m
 see the same figures with the same verdicts. ``series_for`` builds it from a measure
 prefetched by ``kpis.scorecard.measures_with_history`` (no query of its own), rating each
 figure through the engine against the target in force for the period it covers (R12).
-Everything after that (``segments``, ``chart_spec``, ``reports.commentary``) is pure.
+Everything after that (``segments``, ``series_spc``, ``chart_spec``, ``reports.commentary``)
+is pure. ``series_spc`` reads the series' statistical process control chart through
+``kpis.scorecard.spc_series``, the function the scorecard's rows use, so the chart, the
+icons and the drafted commentary agree with the API.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from kpis import periods, rating
+from kpis import periods, rating, spc
 from kpis.models import Comparator, Measure
-from kpis.scorecard import has_figure, rate_observation
+from kpis.scorecard import Change, SPCSeries, has_figure, rate_observation, spc_series
+from reports import spc_text
 
 UNIT_LABELS = {
     "percent": "Percentage (%)",
@@ -98,6 +102,8 @@ class Series:
     comparators: tuple[ComparatorValue, ...] = ()
     targets: tuple[TargetSpan, ...] = ()
     comparability_note: str = ""
+    rebases: tuple[Break, ...] = ()
+    spc_config: spc.SPCConfig = spc.SPCConfig()
 
     @property
     def latest(self) -> Point | None:
@@ -167,10 +173,30 @@ def series_for(measure: Measure, comparators: list[Comparator] | None = None) ->
         ),
         targets=spans,
         comparability_note=measure.comparability_note,
+        rebases=tuple(Break(r.from_date, r.from_period, r.reason) for r in measure.rebases.all()),
+        spc_config=measure.measure_set.spc_config(),
     )
 
 
 # --- pure helpers ----------------------------------------------------------------------
+
+
+def series_spc(series: Series) -> SPCSeries | None:
+    """The series' XmR chart, judged against the target in force at its latest figure
+    (R12); None for a cumulative measure (``kpis.scorecard.spc_series``)."""
+    latest = series.latest
+    span = target_in_force(series, latest.period.end) if latest else None
+    changes = [
+        Change(b.from_date, b.from_period, spc.BreakKind.SERIES_BREAK, b.reason)
+        for b in series.breaks
+    ] + [Change(r.from_date, r.from_period, spc.BreakKind.REBASE, r.reason) for r in series.rebases]
+    return spc_series(
+        series.definition,
+        [(p.period, p.value) for p in series.points],
+        spec=span.spec if span else None,
+        changes=changes,
+        config=series.spc_config,
+    )
 
 
 def period_words(period: periods.Period) -> str:
@@ -252,8 +278,107 @@ def _band(series: Series, span: TargetSpan) -> tuple[Decimal | None, Decimal | N
     return None, None, []
 
 
-def chart_spec(series: Series, month: periods.Period, *, chart_id: str) -> dict:
-    """The JSON-able description ``reports.charts`` draws the history chart from."""
+def _spc_spec(
+    series: Series, chart: SPCSeries | None, x_start: date, x_end: date
+) -> dict | None:
+    """The XmR chart's lines and marks, for ``reports.charts``: each segment's mean and
+    process limits over its own periods (so earlier limits stay where they were after a
+    series break or rebase), the limits a rebase replaced continued faintly across it, the
+    limits a short rebase is still judged by, special-cause points by their reading, and
+    the rebases with their reasons."""
+    if chart is None or chart.analysis.latest is None:
+        return None
+    d = series.definition.decimals
+    analysis = chart.analysis
+
+    def span(segment: spc.Segment) -> tuple[date, date] | None:
+        start = max(chart.periods[segment.start].start, x_start)
+        end = min(chart.periods[segment.end].end, x_end)
+        return (start, end) if start < end else None
+
+    def line(limits: spc.Limits, when: tuple[date, date], role: str) -> dict:
+        return {
+            "from": when[0].isoformat(),
+            "to": when[1].isoformat(),
+            "mean": _num(limits.mean, d),
+            "upper": _num(limits.upper, d),
+            "lower": _num(limits.lower, d),
+            "provisional": limits.provisional,
+            "role": role,  # own, carried (a short rebase judged by earlier limits), replaced
+        }
+
+    lines = []
+    for k, segment in enumerate(analysis.segments):
+        when = span(segment)
+        if when is None or segment.judged_by is None:
+            continue
+        limits = analysis.segments[segment.judged_by].limits
+        if limits is None:
+            continue
+        lines.append(line(limits, when, "own" if segment.judged_by == k else "carried"))
+        if segment.kind == spc.BreakKind.REBASE and segment.judged_by == k and k > 0:
+            before = analysis.segments[k - 1].judged_by
+            replaced = analysis.segments[before].limits if before is not None else None
+            if replaced is not None:
+                lines.append(line(replaced, when, "replaced"))
+    special = (
+        spc.Variation.SPECIAL_CAUSE_IMPROVING,
+        spc.Variation.SPECIAL_CAUSE_CONCERNING,
+        spc.Variation.SPECIAL_CAUSE_NEITHER,
+    )
+    signals = [
+        {"x": _mid(chart.periods[i]).isoformat(), "y": _num(analysis.values[i], d), "variation": str(v)}
+        for i, v in enumerate(analysis.point_variation)
+        if v in special and analysis.values[i] is not None
+    ]
+    rebases = [
+        {"x": c.from_date.isoformat(), "label": f"Rebase: {c.reason}"}
+        for c in chart.changes
+        if c.kind == spc.BreakKind.REBASE and x_start <= c.from_date <= x_end
+    ]
+    return {"lines": lines, "signals": signals, "rebases": rebases}
+
+
+def _spc_desc(series: Series, chart: SPCSeries | None) -> list[str]:
+    """The XmR chart in the chart's text alternative; every signal is also in the table
+    beside the chart."""
+    if chart is None:
+        return []
+    defn = series.definition
+    analysis = chart.analysis
+    out = []
+    if analysis.limits is not None:
+        out.append(f"Statistical process control: {spc_text.limits_words(defn, analysis.limits)}.")
+    out.append(f"Variation: {spc_text.VARIATION_WORDS[analysis.variation]}.")
+    if analysis.limits is not None:
+        out.append(
+            f"Assurance against the target: {spc_text.ASSURANCE_WORDS[analysis.assurance]}; "
+            f"against the tolerance: {spc_text.TOLERANCE_WORDS[analysis.tolerance_assurance]}."
+        )
+    if analysis.signals:
+        out.append(
+            f"{len(analysis.signals)} special-cause signal{'s' if len(analysis.signals) != 1 else ''}"
+            ", marked with triangles (up: improving, down: concerning) or diamonds (neither)."
+        )
+    for change in chart.changes:
+        if change.kind == spc.BreakKind.REBASE:
+            out.append(f"{change.words}.")
+    return out
+
+
+def chart_spec(
+    series: Series,
+    month: periods.Period,
+    *,
+    chart_id: str,
+    spc_chart: SPCSeries | None = None,
+) -> dict:
+    """The JSON-able description ``reports.charts`` draws the history chart from.
+
+    ``spc_chart`` is the series' XmR chart when the caller has it (a scorecard row's);
+    otherwise it is read from the series."""
+    if spc_chart is None:
+        spc_chart = series_spc(series)
     defn = series.definition
     d = defn.decimals
     first = series.points[0].period.start if series.points else month.start
@@ -316,6 +441,7 @@ def chart_spec(series: Series, month: periods.Period, *, chart_id: str) -> dict:
         desc.append(f"No data from {day_words(g.start)} to {day_words(g.end)}.")
     if len(runs) > 1:
         desc.append("The line is broken where figures are missing or not comparable.")
+    desc += _spc_desc(series, spc_chart)
     desc.append("The figures are also given in the table.")
 
     return {
@@ -362,6 +488,7 @@ def chart_spec(series: Series, month: periods.Period, *, chart_id: str) -> dict:
             for g in series.gaps
             if g.end >= x_start and g.start <= x_end
         ],
+        "spc": _spc_spec(series, spc_chart, x_start, x_end),
     }
 
 

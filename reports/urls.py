@@ -15,6 +15,11 @@ urlpatterns = [
         views.commentary_review,
         name="measure-commentary",
     ),
+    path(
+        "contracts/<slug:slug>/measures/<slug:measure>/rebases/",
+        views.record_rebase,
+        name="measure-rebase",
+    ),
     path("reports/<slug:slug>/", report_views.report_latest, name="report-latest"),
     path("reports/<slug:slug>/<str:period>/", report_views.report, name="report"),
     path("reports/<slug:slug>/<str:period>/text/", report_views.report_text, name="report-text"),

@@ -12,12 +12,13 @@ The committee report's pages are in ``reports.report_views``.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +29,7 @@ from django.views.decorators.http import require_POST
 from contracts import access
 from contracts.models import Contract, Entry, ReturnState
 from kpis import periods, rating
-from kpis.models import Comparator, Flag, Kind, Measure, Observation
+from kpis.models import Comparator, Flag, Kind, Measure, Observation, Rebase
 from kpis.scorecard import (
     ScorecardRow,
     build_row,
@@ -38,9 +39,9 @@ from kpis.scorecard import (
     with_history,
 )
 from kpis.words import DIRECTION_WORDS, FLAG_WORDS, VERDICT_COLOURS, VERDICT_WORDS
-from reports import charts, commentary, exports
+from reports import charts, commentary, exports, spc_text
 from reports.models import MeasureCommentary
-from reports.permissions import may_edit_report
+from reports.permissions import may_edit_report, may_record_rebase
 from reports.series import Series, chart_spec, day_words, period_words, series_for, sparkline_values
 
 Status = rating.Status
@@ -72,6 +73,7 @@ class Line:
     direction_year: str
     flags: list[str]
     show_as_at: bool
+    spc: dict = field(default_factory=dict)  # reports.spc_text.summary of the row's chart
 
 
 def target_words(row: ScorecardRow) -> str:
@@ -91,6 +93,7 @@ def line_for(row: ScorecardRow) -> Line:
         flags=[FLAG_WORDS.get(f, str(f).replace("_", " ").capitalize()) for f in row.flags],
         show_as_at=row.observation is not None
         and (Flag.LAG in row.flags or row.observation.as_at is not None),
+        spc=spc_text.summary(row.spc, row.measure.as_definition()),
     )
 
 
@@ -389,6 +392,7 @@ def _measure_response(
     *,
     include_drafts: bool,
     form: CommentaryForm | None = None,
+    rebase_form: RebaseForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     m = measure_with_history(contract, slug, month, include_drafts=include_drafts)
@@ -411,6 +415,10 @@ def _measure_response(
     may_edit = may_edit_report(request.user, contract)
     if form is None and may_edit:
         form = CommentaryForm(initial={"period": month.label, "text": state["text"]})
+    may_rebase = may_record_rebase(request.user, contract)
+    if rebase_form is None and may_rebase:
+        rebase_form = RebaseForm()
+    line = line_for(row)
     points = [
         {
             "point": p,
@@ -434,10 +442,14 @@ def _measure_response(
         "contract": contract,
         "measure": m,
         "month": month,
-        "line": line_for(row),
+        "line": line,
         "latest_period": period_words(m.parse_period(row.period)) if row.period else "",
         "kind_words": Kind(m.kind).label,
-        "chart": chart_spec(series, month, chart_id=f"chart-{m.slug}"),
+        "chart": chart_spec(series, month, chart_id=f"chart-{m.slug}", spc_chart=row.spc),
+        "spc": line.spc,
+        "rebases": rebases_recorded(m),
+        "may_rebase": may_rebase,
+        "rebase_form": rebase_form,
         "points": points,
         "series": series,
         "targets": [
@@ -503,6 +515,107 @@ def commentary_review(request: HttpRequest, slug: str, measure: str) -> HttpResp
     )
     url = reverse("measure", args=[contract.slug, m.slug])
     return redirect(f"{url}?period={month.label}#commentary")
+
+
+# --- rebasing a measure's process limits ---------------------------------------------------
+
+
+class RebaseForm(forms.Form):
+    """A rebase as a person records it: the period the changed process starts, and why."""
+
+    from_period = forms.CharField(
+        label="From period",
+        error_messages={"required": "Enter the period the changed process starts, for example 2018-04."},
+    )
+    reason = forms.CharField(
+        label="Why the process changed",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Say why the process limits are recalculated."},
+    )
+
+
+@dataclass(frozen=True)
+class RecordedRebase:
+    rebase: Rebase
+    by: str
+    at: str
+
+
+def rebases_recorded(measure: Measure) -> list[RecordedRebase]:
+    """The measure's rebases (prefetched) with who recorded each and when, from their
+    history: one query."""
+    rebases = list(measure.rebases.all())
+    if not rebases:
+        return []
+    made = {
+        h.id: h
+        for h in Rebase.history.filter(id__in=[r.pk for r in rebases], history_type="+")
+        .select_related("history_user")
+    }
+    out = []
+    for r in rebases:
+        h = made.get(r.pk)
+        who = h.history_user.get_username() if h and h.history_user else "someone no longer here"
+        when = day_words(timezone.localtime(h.history_date).date()) if h else ""
+        out.append(RecordedRebase(r, who, when))
+    return out
+
+
+@login_required
+@require_POST
+def record_rebase(request: HttpRequest, slug: str, measure: str) -> HttpResponse:
+    """Record that a measure's process changed from a period on, with the reason: its
+    process limits are recalculated from there (kpis.spc), the earlier ones stay on the
+    chart, and the history keeps who and when."""
+    contract = contract_for(request, slug)
+    if not may_record_rebase(request.user, contract):
+        raise PermissionDenied("Only the council's commissioners and admins record a rebase.")
+    include_drafts = access.may_see_drafts(request.user, contract)
+    label = request.POST.get("period", "").strip()
+    if not _is_month(label):
+        raise Http404("No such month.")
+    month = parse_month(label)
+    form = RebaseForm(request.POST)
+    m = measure_with_history(contract, measure, month, include_drafts=include_drafts)
+    if form.is_valid():
+        written = form.cleaned_data["from_period"].strip()
+        try:
+            written = m.parse_period(written).label  # "2018-4" is 2018-04 (R11)
+        except periods.PeriodError:
+            pass  # full_clean says what is wrong with it
+        rebase = Rebase(measure=m, from_period=written, reason=form.cleaned_data["reason"].strip())
+        try:
+            rebase.full_clean(validate_constraints=False)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(name if name in form.fields else None, error)
+        else:
+            already = f"{m.code} is already rebased from {rebase.from_period}."
+            if m.rebases.filter(from_period=rebase.from_period).exists():
+                form.add_error("from_period", already)
+            else:
+                try:
+                    with transaction.atomic():
+                        rebase.save()
+                except IntegrityError:  # recorded by someone else meanwhile
+                    form.add_error("from_period", already)
+                    return _measure_response(
+                        request, contract, measure, month, include_drafts=include_drafts,
+                        rebase_form=form, status=400,
+                    )
+                messages.success(
+                    request,
+                    f"{m.code} is rebased from {rebase.from_period}: its process limits are "
+                    "recalculated from there, and the earlier limits stay on the chart.",
+                )
+                url = reverse("measure", args=[contract.slug, m.slug])
+                return redirect(f"{url}?period={month.label}#spc")
+    return _measure_response(
+        request, contract, measure, month, include_drafts=include_drafts,
+        rebase_form=form, status=400,
+    )
 
 
 def _is_month(label: str) -> bool:

@@ -101,3 +101,56 @@ def test_the_sparkline_keeps_gaps_and_has_a_title():
 
 def test_no_figures_no_sparkline():
     assert charts.sparkline_svg("s", [], title="Nothing") == ""
+
+
+# --- statistical process control on the chart ------------------------------------------
+
+# Twenty steady figures, then a fall: the last seven lie below the mean (a shift), fall
+# each month (a trend) and end below the lower limit (mean 90.5, limits 84.5 to 96.5).
+STEADY = ["90", "92", "89", "91", "90", "93", "88", "91", "90", "92",
+          "89", "91", "90", "92", "89", "91", "90", "92", "89", "91"]
+FALL = ["86", "85", "84", "83", "82", "81", "80"]
+
+
+def test_the_xmr_chart_draws_the_mean_the_limits_and_marks_signals_by_shape():
+    s = with_target(series(monthly("2016-02", STEADY + FALL)), target="83", low="78")
+    spec = chart_spec(s, APRIL, chart_id="c")
+    (line,) = spec["spc"]["lines"]
+    assert (line["role"], line["provisional"], line["mean"]) == ("own", False, 90.5)
+    assert {p["variation"] for p in spec["spc"]["signals"]} == {"special_cause_concerning"}
+    # 91 starts the fall: eight figures each lower than the one before are a trend too.
+    assert [p["y"] for p in spec["spc"]["signals"]] == [91.0, 86.0, 85.0, 84.0, 83.0, 82.0, 81.0, 80.0]
+    svg = charts.history_svg(spec)
+    for legend in ("Mean", "Process limits", "Special cause: concerning"):
+        assert f">{legend}<" in svg
+    assert "Variation: Special cause concerning." in spec["desc"]
+    # Shape, not only colour: each reading has its own marker, none a comparator's.
+    shapes = [marker for marker, _, _ in charts.SIGNAL_MARKS.values()]
+    assert len(set(shapes)) == 3
+    assert not set(shapes) & ({"o"} | set(charts.COMPARATOR_MARKERS))
+
+
+def test_provisional_limits_are_dashed_and_say_so():
+    s = series(monthly("2017-02", STEADY[:15]))
+    spec = chart_spec(s, APRIL, chart_id="c")
+    assert spec["spc"]["lines"][0]["provisional"] is True
+    assert ">Process limits (provisional)<" in charts.history_svg(spec)
+    assert "(provisional, from 15 figures)" in spec["desc"]
+
+
+def test_a_rebase_is_labelled_and_the_limits_it_replaced_stay_visible():
+    from reports.series import Break
+
+    s = series(monthly("2016-01", STEADY + ["84", "86", "83", "85", "84", "86", "83", "85", "84", "86", "83", "85"]))
+    s = s.__class__(**{**s.__dict__, "rebases": (Break(dt.date(2017, 9, 1), "2017-09", "New triage model"),)})
+    spec = chart_spec(s, periods.month(2018, 8), chart_id="c")
+    assert [line["role"] for line in spec["spc"]["lines"]] == ["own", "own", "replaced"]
+    assert spec["spc"]["rebases"] == [{"x": "2017-09-01", "label": "Rebase: New triage model"}]
+    svg = charts.history_svg(spec)
+    assert ">Rebase: New triage model<" in svg and ">Limits before the rebase<" in svg
+    assert "Rebase from 2017-09: New triage model." in spec["desc"]
+
+
+def test_a_cumulative_measure_has_no_xmr_chart():
+    s = series(monthly("2017-04", [str(10 * i) for i in range(1, 13)]), unit="count", cumulative=True, decimals=0)
+    assert chart_spec(s, periods.month(2018, 3), chart_id="c")["spc"] is None

@@ -270,3 +270,45 @@ def test_runs_records_and_peaks_hold_for_any_figures(values):
         elif statement.kind == "previous":
             shown = re.search(r"figure, (\d+) in (\w+ \d{4})", text)
             assert by_month[month_of(shown.group(2))] == Decimal(shown.group(1))
+
+
+# --- statistical process control in plain words ----------------------------------------
+
+STEADY = ["90", "92", "89", "91", "90", "93", "88", "91", "90", "92",
+          "89", "91", "90", "92", "89", "91", "90", "92", "89", "91"]
+
+
+def test_a_run_below_the_average_is_a_real_deterioration_when_higher_is_better():
+    s = series(monthly("2016-02", STEADY + ["89", "88", "89", "88", "89", "88", "89"]))
+    said = kinds(draft(s, APRIL))["spc"]
+    assert said[0] == (
+        "Seven months in a row below the average (October 2017 to April 2018): "
+        "a real deterioration, not chance."
+    )
+
+
+def test_the_same_run_is_a_real_improvement_when_lower_is_better():
+    s = series(monthly("2016-02", STEADY + ["89", "88", "89", "88", "89", "88", "89"]), polarity="down")
+    assert kinds(draft(s, APRIL))["spc"][0].endswith(": a real improvement, not chance.")
+
+
+def test_common_cause_and_hit_and_miss_are_said_plainly():
+    from tests.reports.test_charts import with_target
+
+    s = with_target(series(monthly("2016-02", STEADY + ["90", "92", "89", "91", "90", "93", "88"])), target="91")
+    said = kinds(draft(s, APRIL))["spc"]
+    assert said[0].startswith("The figures vary within their process limits (")
+    assert said[0].endswith("as chance would make them: no sign of real change.")
+    assert "The target lies between the process limits: it will be met in some months and missed in others." in said
+
+
+def test_provisional_limits_are_said_to_be_provisional():
+    s = series(monthly("2017-03", STEADY[:14]))
+    assert "The process limits are provisional, from 14 figures; they are fixed once there are 20." in (
+        kinds(draft(s, APRIL))["spc"]
+    )
+
+
+def test_too_few_figures_for_limits_say_nothing_of_them():
+    s = series(monthly("2017-06", STEADY[:11]))
+    assert "spc" not in kinds(draft(s, APRIL))
