@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers, viewsets
+from rest_framework.settings import api_settings
 
+from contracts.api import MAX_ID, NOT_SIGNED_IN, ErrorDetailSerializer
 from retained_services import datasets
 from retained_services.models import AdmissionsFigure, Dataset, EHEFigure
 
@@ -29,19 +38,79 @@ class DatasetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Dataset
-        fields = ["id", "council", "kind", "year", "is_final", "finalised_at", "note", "admissions", "ehe"]
+        fields = [
+            "id",
+            "council",
+            "kind",
+            "year",
+            "is_final",
+            "finalised_at",
+            "note",
+            "admissions",
+            "ehe",
+        ]
 
 
 class DatasetFilter(filters.FilterSet):
-    kind = filters.ChoiceFilter(choices=Dataset.Kind.choices)
-    year = filters.CharFilter()
-    is_final = filters.BooleanFilter()
+    kind = filters.ChoiceFilter(choices=Dataset.Kind.choices, help_text="Only this kind.")
+    year = filters.CharFilter(
+        help_text="Only this year: admissions by calendar year of entry (2018), elective home "
+        "education by academic year (2017/18)."
+    )
+    is_final = filters.BooleanFilter(help_text="Only final (official) or only draft datasets.")
 
     class Meta:
         model = Dataset
         fields = ["kind", "year", "is_final"]
 
 
+@extend_schema(tags=["retained services"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Retained-service datasets",
+        description="Your council's datasets by kind and year, each with its figures: "
+        "`admissions` rows for admissions datasets, `ehe` rows for elective home education.",
+        responses={
+            200: DatasetSerializer(many=True),
+            400: OpenApiResponse(
+                inline_serializer(
+                    "DatasetFilterErrors",
+                    fields={
+                        name: serializers.ListField(child=serializers.CharField(), required=False)
+                        for name in [*DatasetFilter.base_filters, api_settings.NON_FIELD_ERRORS_KEY]
+                    },
+                ),
+                description="A filter's value is not one the filter takes.",
+            ),
+            401: NOT_SIGNED_IN,
+            403: NOT_SIGNED_IN,
+            404: OpenApiResponse(
+                ErrorDetailSerializer,
+                description="No such page: `page` beyond the last, or not a whole number from 1.",
+            ),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One retained-service dataset",
+        parameters=[
+            OpenApiParameter(
+                "id",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                OpenApiParameter.PATH,
+                description="The dataset's id, as in the list.",
+            )
+        ],
+        responses={
+            200: DatasetSerializer,
+            401: NOT_SIGNED_IN,
+            403: NOT_SIGNED_IN,
+            404: OpenApiResponse(
+                ErrorDetailSerializer,
+                description="No such dataset, or one you may not see (a draft, for a reader).",
+            ),
+        },
+    ),
+)
 class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     """The council's admissions and elective home education datasets. Providers see none;
     readers see final (official) ones only (R14)."""

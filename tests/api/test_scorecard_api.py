@@ -52,6 +52,10 @@ INTERFACE_FIELDS = {
     "direction_year",
     "as_at",
     "flags",
+    # Statistical process control (interfaces.md: "once SPC exists").
+    "variation",
+    "assurance",
+    "tolerance_assurance",
 }
 EXTRA_FIELDS = {"per", "decimals", "display_value"}
 
@@ -132,6 +136,10 @@ def test_every_row_has_exactly_the_interface_fields(contract, commissioner):
         "direction_year": "not_comparable",
         "as_at": "2018-05-10",
         "flags": [],
+        # Two figures are too few for process limits (kpis.spc: at least 12).
+        "variation": "insufficient_data",
+        "assurance": "not_applicable",
+        "tolerance_assurance": "not_applicable",
     }
     empty = rows_by_code(body)["KPI 2"]
     assert (empty["status"], empty["period"], empty["value"], empty["as_at"]) == (
