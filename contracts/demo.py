@@ -22,6 +22,7 @@ Demonstration only: every demo user has the same published password.
 from __future__ import annotations
 
 import copy
+from base64 import b32decode
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal as D
@@ -33,6 +34,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contracts import workflow
 from contracts.models import (
@@ -1040,6 +1042,12 @@ USERS = (
     ),
 )
 SUPERUSERS = {"admin"}
+# Authenticator keys (base32, as an authenticator app takes them) for the roles that need
+# two-factor authentication. Published, so demonstration only, like the password.
+TOTP_SECRETS = {
+    "commissioner": "DEMOCOMMISSIONERSECRETKEYTWOFAAA",
+    "admin": "DEMOADMINSECRETKEYFORTWOFACTORAA",
+}
 
 # --- the April 2018 return (report sections 3 and 4) -----------------------------------
 # The return that went to the committee, loaded as signed off: an entry for every measure
@@ -1452,6 +1460,12 @@ def _load_users(writer: _Writer, orgs: dict[str, Organisation]) -> dict[str, Any
             on_create={"password": lambda: make_password(DEMO_PASSWORD)},
         )
         writer.upsert(Membership, {"user": user}, {"organisation": orgs[org_slug], "role": role})
+        if username in TOTP_SECRETS:
+            writer.upsert(
+                TOTPDevice,
+                {"user": user, "name": "Demo authenticator"},
+                {"key": b32decode(TOTP_SECRETS[username]).hex(), "confirmed": True},
+            )
         users[username] = user
     return users
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from contracts import demo
@@ -32,3 +33,17 @@ class Command(BaseCommand):
         width = max(len(username) for username, *_ in demo.USERS)
         for username, _org, role, what in demo.USERS:
             self.stdout.write(f"  {username:<{width}}  {role.label}: {what}")
+        self.stdout.write("")
+        if settings.TWO_FACTOR_REQUIRED:
+            self.stdout.write(
+                "Two-factor authentication is on: commissioner and admin also enter a 6-digit "
+                "code. Add their keys to an authenticator app (as a time-based key):"
+            )
+        else:
+            self.stdout.write(
+                "Two-factor authentication is off here (TWO_FACTOR_REQUIRED; off by default "
+                "while DEBUG is on). With it on, commissioner and admin also enter a 6-digit "
+                "code from an authenticator app holding their keys (as a time-based key):"
+            )
+        for username, secret in demo.TOTP_SECRETS.items():
+            self.stdout.write(f"  {username:<{width}}  {secret}")
