@@ -9,9 +9,10 @@ RUN npm run build
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-# WeasyPrint's libraries and a font, for the committee report as PDF.
+# WeasyPrint's libraries and a font, for the committee report as PDF; PostgreSQL's
+# client programs (15, as the database) for bin/backup and bin/restore.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 fonts-dejavu-core postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml requirements.lock ./
@@ -20,7 +21,9 @@ COPY . .
 COPY --from=assets /app/node_modules/govuk-frontend/dist node_modules/govuk-frontend/dist
 COPY --from=assets /app/node_modules/htmx.org/dist node_modules/htmx.org/dist
 COPY --from=assets /app/static/build static/build
-RUN useradd --system --home /app monitor && mkdir -p /app/var && chown monitor /app/var
+# var/ holds collected static files and, without object storage, uploaded files
+# (var/media, a volume in docker-compose.yml).
+RUN useradd --system --home /app monitor && mkdir -p /app/var/media && chown -R monitor /app/var
 USER monitor
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--config", "config/gunicorn.py"]
