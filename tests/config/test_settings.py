@@ -60,3 +60,37 @@ def test_check_deploy_is_clean_with_debug_off_and_a_real_secret_key(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+HARDENING_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "names = ('SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_SSL_REDIRECT', "
+    "'SECURE_HSTS_SECONDS', 'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_HSTS_PRELOAD', 'MIDDLEWARE'); "
+    "found = {name: getattr(settings, name) for name in names}; "
+    "found['csp'] = settings.CONTENT_SECURITY_POLICY['DIRECTIVES']; "
+    "print(json.dumps(found, default=repr))"
+)
+
+
+def hardening(**env: str) -> dict:
+    result = run(["-c", HARDENING_PROBE], **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_settings_secure_cookies_transport_and_scripts(tmp_path):
+    found = hardening(SECRET_KEY=secrets.token_urlsafe(64), DEBUG="0", SQLITE_PATH=str(tmp_path / "db"))
+    assert found["SESSION_COOKIE_SECURE"] is found["CSRF_COOKIE_SECURE"] is True
+    assert found["SECURE_SSL_REDIRECT"] is True
+    assert found["SECURE_HSTS_SECONDS"] >= 365 * 24 * 60 * 60
+    assert found["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is found["SECURE_HSTS_PRELOAD"] is True
+    assert "csp.middleware.CSPMiddleware" in found["MIDDLEWARE"]
+    assert found["csp"]["script-src"] == ["'self'", "csp.constants.NONCE"]
+    assert found["csp"]["object-src"] == found["csp"]["frame-ancestors"] == ["'none'"]
+
+
+def test_development_keeps_http_and_the_same_policy(tmp_path):
+    found = hardening(DEBUG="1", SQLITE_PATH=str(tmp_path / "db"))
+    assert found["SESSION_COOKIE_SECURE"] is found["SECURE_SSL_REDIRECT"] is False
+    assert found["SECURE_HSTS_SECONDS"] == 0
+    assert found["csp"]["script-src"] == ["'self'", "csp.constants.NONCE"]
