@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup run test lint check bench clean
+.PHONY: setup run test lint check bench clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,8 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.deps
 
 setup: $(VENV)/.deps node_modules/.installed
 
+# DEBUG turns two-factor sign-in off by default; `TWO_FACTOR_REQUIRED=1 make run` keeps it
+# on (load_demo prints the demo commissioner's and admin's authenticator keys).
 run: setup
 	DEBUG=1 $(MANAGE) migrate --noinput
 	DEBUG=1 $(MANAGE) load_demo
@@ -44,8 +46,31 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# Known vulnerabilities in the locked dependencies (pip-audit), from PyPI's advisories or,
+# with AUDIT_SERVICE=osv, OSV's. Every package is pinned there, so nothing is resolved or
+# installed; --strict fails on a package it could not check as well as on a vulnerability.
+AUDIT_SERVICE ?= pypi
+AUDIT_FLAGS ?=
+audit: $(VENV)/.deps
+	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip --strict \
+		--vulnerability-service $(AUDIT_SERVICE) --progress-spinner off $(AUDIT_FLAGS)
+
 bench: setup
 	$(BIN)/pytest -m bench -p no:xdist -s bench
+
+# Operations (README, "Operations"). Backups of the PostgreSQL database DATABASE_URL names.
+.PHONY: backup restore load
+backup:
+	bin/backup $(FILE)
+
+restore:
+	@test -n "$(FILE)" || { echo "make restore FILE=<backup file> CONFIRM=yes" >&2; exit 2; }
+	bin/restore $(FILE) $(if $(filter yes,$(CONFIRM)),--yes)
+
+# 50 people for 60 s against gunicorn on PostgreSQL with the demo (bench/load/).
+load: setup
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[load]'
+	$(BIN)/python bench/load/run.py
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -28,6 +28,38 @@ def _plain_http(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _sign_in_checks_off(settings):
+    """Tests sign people in with ``client.login`` and ``force_login``, which django-axes
+    (it needs the request) and the second factor would stop. Tests of those turn them
+    back on with the ``lockout_on`` and ``two_factor_on`` fixtures; the browser tests
+    sign in through the pages with both on (tests/browser/conftest.py)."""
+    settings.AXES_ENABLED = False
+    settings.TWO_FACTOR_REQUIRED = False
+
+
+@pytest.fixture
+def lockout_on(settings):
+    settings.AXES_ENABLED = True
+
+
+@pytest.fixture
+def two_factor_on(settings):
+    settings.TWO_FACTOR_REQUIRED = True
+
+
+@pytest.fixture(autouse=True)
+def _api_rate_limits_off(settings):
+    """The API's rate limits count in the cache, which outlives a test (and, in Redis, is
+    shared by parallel workers whose users have the same ids), so a long run would start
+    meeting 429s. Tests run without them; tests/security/test_rate_limits.py sets small
+    rates with a cache of its own."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None},
+    }
+
+
 def require_system_part(what: str, found: bool, install: str) -> None:
     if found:
         return

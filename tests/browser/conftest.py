@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
+from base64 import b32decode
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -17,7 +21,7 @@ import pytest
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 from django.test.utils import override_settings  # noqa: E402
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
 from pytest_django.live_server_helper import LiveServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +86,10 @@ def _browser_settings(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+    # People sign in through the pages, as in production: failures count towards lockout,
+    # and commissioners and admins pass the second factor (see ``enter_code``).
+    settings.AXES_ENABLED = True
+    settings.TWO_FACTOR_REQUIRED = True
 
 
 @pytest.fixture
@@ -98,6 +106,8 @@ def page(chromium: Browser, live_server) -> Page:
         lambda r: problems.append(f"{r.status} for {r.url}") if r.status >= 400 else None,
     )
     page.problems = problems  # type: ignore[attr-defined]
+    # Whenever the second step of signing in shows, enter the code, as the person would.
+    page.add_locator_handler(second_step(page), lambda: enter_code(page))
     yield page
     context.close()
 
@@ -111,7 +121,8 @@ def screenshot(page: Page, name: str) -> Path:
 
 def assert_accessible(page: Page, what: str) -> None:
     """axe-core finds no serious or critical WCAG 2.2 AA violation on the page."""
-    page.add_script_tag(path=str(AXE))
+    # Evaluated, not added as an inline <script>, which the Content Security Policy refuses.
+    page.evaluate(AXE.read_text())
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
     )
@@ -130,13 +141,51 @@ def assert_accessible(page: Page, what: str) -> None:
     assert not bad, f"{what}: " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad)
 
 
+def second_step(page: Page) -> Locator:
+    """The form of the second step of signing in: a code, or setting up an authenticator."""
+    return page.locator("form#two-factor-verify, form#two-factor-set-up")
+
+
+def _signed_in_user(page: Page):
+    from django.conf import settings
+    from django.contrib.auth import SESSION_KEY, get_user_model
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    key = next(c["value"] for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    return get_user_model().objects.get(pk=store(key)[SESSION_KEY])
+
+
+def current_code(page: Page) -> str:
+    """The code the person's authenticator app shows now: made from the key on the page
+    while setting one up, else from their authenticator's key. A code works once, so
+    after one was used in this 30-second step, the next step's (one step ahead is allowed)."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if page.locator("form#two-factor-set-up").count():
+        secret = page.locator("#two-factor-secret").inner_text().replace(" ", "")
+        return f"{TOTP(b32decode(secret)).token():06d}"
+    device = TOTPDevice.objects.get(user=_signed_in_user(page), confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    if device.last_t >= totp.t():
+        totp.time = time.time() + (device.last_t + 1 - totp.t()) * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def enter_code(page: Page) -> None:
+    form = second_step(page)
+    form.get_by_role("textbox").fill(current_code(page))
+    form.get_by_role("button").click()
+
+
 def sign_in(page: Page, username: str, password: str, next_path: str = "/") -> None:
-    """Sign in through the form, starting from ``next_path`` (the page to land on)."""
+    """Sign in through the form, starting from ``next_path`` (the page to land on), with
+    the code from an authenticator app when asked (the page's handler enters it)."""
     page.goto(f"/accounts/login/?next={next_path}")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{next_path}")
+    expect(page).to_have_url(re.compile(r"^https?://[^/]+" + re.escape(next_path) + "$"))
 
 
 def sign_out(page: Page) -> None:
