@@ -108,6 +108,14 @@ def logging_config(name: str, level: str) -> dict[str, Any]:
             "django": {"handlers": [], "level": level, "propagate": True},
             # runserver's request lines repeat the access log (operations.access).
             "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
+            # django-axes writes several lines for every sign-in; its records (access
+            # attempts, failures, lockouts) are kept in the database and shown in the
+            # admin, so the log keeps only its warnings (a lockout) unless LOG_LEVEL_AXES says.
+            "axes": {
+                "handlers": [],
+                "level": os.environ.get("LOG_LEVEL_AXES", "WARNING"),
+                "propagate": True,
+            },
         },
     }
 
