@@ -29,7 +29,7 @@ AnyUser = AbstractBaseUser | AnonymousUser
 
 
 class Do(StrEnum):
-    """Actions on a contract's returns and targets."""
+    """Actions on a contract: its returns, its targets and its definitions."""
 
     VIEW = "view"
     VIEW_DRAFTS = "view_drafts"
@@ -42,6 +42,8 @@ class Do(StrEnum):
     OPEN_RETURN = "open_return"
     DRAFT_TARGETS = "draft_targets"
     APPROVE_TARGETS = "approve_targets"
+    # Create and change the contract itself, its measures and its targets (the API).
+    KEEP_DEFINITIONS = "keep_definitions"
 
 
 # What each role may do on a contract its organisation is party to, by side.
@@ -53,9 +55,19 @@ COUNCIL_RIGHTS: dict[str, frozenset[Do]] = {
     Role.COMMISSIONER: frozenset(
         {Do.VIEW, Do.VIEW_DRAFTS, Do.QUERY, Do.SIGN_OFF, Do.REOPEN, Do.OPEN_RETURN, Do.APPROVE_TARGETS}
     ),
-    Role.ADMIN: frozenset({Do.VIEW, Do.VIEW_DRAFTS, Do.OPEN_RETURN, Do.DRAFT_TARGETS}),
+    Role.ADMIN: frozenset(
+        {Do.VIEW, Do.VIEW_DRAFTS, Do.OPEN_RETURN, Do.DRAFT_TARGETS, Do.KEEP_DEFINITIONS}
+    ),
     Role.READER: frozenset({Do.VIEW}),
     Role.OFFICER: frozenset({Do.VIEW}),
+}
+# What a superuser may do on every contract whatever their membership: keep its
+# definitions, as the Django admin lets them. Their other rights are their role's.
+SUPERUSER_RIGHTS: frozenset[Do] = frozenset({Do.KEEP_DEFINITIONS})
+# A refusal in words for the person refused, where the action's name would not say it.
+REFUSALS: dict[Do, str] = {
+    Do.KEEP_DEFINITIONS: "Only the council's admins create and change contracts, measures "
+    "and targets.",
 }
 
 
@@ -102,26 +114,38 @@ def may_see_drafts(user: AnyUser, contract: Contract | None = None) -> bool:
     return membership is not None and membership.role in DRAFT_VIEWERS
 
 
-def rights(user: AnyUser, contract: Contract) -> frozenset[Do]:
-    """Everything a user may do on a contract: nothing on another organisation's."""
+def rights(user: AnyUser, contract: Contract | None) -> frozenset[Do]:
+    """Everything a user may do on a contract: nothing on another organisation's.
+
+    ``None`` is a contract not yet made, which the user's own organisation would
+    commission: its council rights (an admin may create one, ``Do.KEEP_DEFINITIONS``).
+    """
+    superuser = user.is_authenticated and user.is_superuser
     membership = membership_of(user)
     if membership is None:
-        return frozenset({Do.VIEW, Do.VIEW_DRAFTS}) if user.is_authenticated and user.is_superuser else frozenset()
-    if membership.organisation_id == contract.provider_id:
-        return PROVIDER_RIGHTS.get(membership.role, frozenset())
-    if membership.organisation_id == contract.commissioner_id:
-        return COUNCIL_RIGHTS.get(membership.role, frozenset())
-    return frozenset()
+        own = frozenset({Do.VIEW, Do.VIEW_DRAFTS}) if superuser else frozenset()
+    elif contract is None:
+        own = COUNCIL_RIGHTS.get(membership.role, frozenset())
+    elif membership.organisation_id == contract.provider_id:
+        own = PROVIDER_RIGHTS.get(membership.role, frozenset())
+    elif membership.organisation_id == contract.commissioner_id:
+        own = COUNCIL_RIGHTS.get(membership.role, frozenset())
+    else:
+        own = frozenset()
+    return own | SUPERUSER_RIGHTS if superuser else own
 
 
-def may(user: AnyUser, action: Do, contract: Contract) -> bool:
+def may(user: AnyUser, action: Do, contract: Contract | None) -> bool:
     return action in rights(user, contract)
 
 
-def require(user: AnyUser, action: Do, contract: Contract) -> None:
+def require(user: AnyUser, action: Do, contract: Contract | None) -> None:
     """Raise PermissionDenied unless the user may act; callers that hide existence 404 first."""
     if not may(user, action, contract):
-        raise PermissionDenied(f"You may not {action.value.replace('_', ' ')} on {contract}.")
+        on = contract if contract is not None else "a new contract"
+        raise PermissionDenied(
+            REFUSALS.get(action) or f"You may not {action.value.replace('_', ' ')} on {on}."
+        )
 
 
 def returns_for(user: AnyUser) -> QuerySet[MonthlyReturn]:

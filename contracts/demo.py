@@ -57,7 +57,9 @@ from kpis.models import (
     Observation,
     SeriesBreak,
     Target,
+    TargetValues,
 )
+from retained_services.datasets import ADMISSIONS_FIELDS, EHE_FIELDS
 from retained_services.models import AdmissionsFigure, Dataset, EHEFigure
 
 DEMO_PASSWORD = "demo-pass-2018"
@@ -424,17 +426,7 @@ MEASURES: dict[str, tuple[dict[str, Any], ...]] = {
 # (measure set, code, fields); fields left out are blank. Valid from 1 April 2017 with no
 # end unless given. MI 5.19 has no target ("No target or tolerance set").
 
-TARGET_FIELDS = (
-    "valid_to",
-    "target",
-    "target_low",
-    "target_high",
-    "tolerance_low",
-    "tolerance_high",
-    "tolerance_relative",
-    "tolerance_unit",
-    "note",
-)
+TARGET_FIELDS = ("valid_to", *TargetValues.VALUE_FIELDS, "note")
 
 TARGETS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     (
@@ -965,14 +957,6 @@ ADMISSIONS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
 }
-ADMISSIONS_FIELDS = (
-    "first_choice_number",
-    "first_choice_percent",
-    "any_of_three_percent",
-    "target_percent",
-    "region_percent",
-    "england_percent",
-)
 
 # academic year -> term -> fields. The 2017/18 summer term had not been reported.
 EHE: dict[str, dict[str, dict[str, Any]]] = {
@@ -1007,7 +991,6 @@ EHE: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
 }
-EHE_FIELDS = ("new_ehe", "new_year11_ehe", "total_in_period", "note")
 RETAINED_NOTES = {
     "admissions": "From the report's table 3.23 (first choice preference achieved).",
     "ehe": "From the report's table 3.24 (elective home education).",

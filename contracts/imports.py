@@ -73,11 +73,13 @@ from kpis.models import (
     Polarity,
     SeriesBreak,
     Target,
+    TargetValues,
     ToleranceUnit,
     Unit,
     YearType,
     measure_slug,
 )
+from retained_services.datasets import ADMISSIONS_FIELDS, EHE_FIELDS
 from retained_services.models import AdmissionsFigure, Dataset, EHEFigure
 
 # --- kinds and their headings ----------------------------------------------------------
@@ -133,20 +135,7 @@ SPECS: dict[str, Spec] = {
         "measures",
     ),
     "targets": Spec(
-        (
-            "contract",
-            "code",
-            "valid_from",
-            "valid_to",
-            "target",
-            "target_low",
-            "target_high",
-            "tolerance_low",
-            "tolerance_high",
-            "tolerance_relative",
-            "tolerance_unit",
-            "note",
-        ),
+        ("contract", "code", "valid_from", "valid_to", *TargetValues.VALUE_FIELDS, "note"),
         ("contract", "code", "valid_from", "target"),
         "targets and tolerances",
     ),
@@ -184,22 +173,12 @@ SPECS: dict[str, Spec] = {
         "data gaps",
     ),
     "admissions": Spec(
-        (
-            "council",
-            "year",
-            "phase",
-            "first_choice_number",
-            "first_choice_percent",
-            "any_of_three_percent",
-            "target_percent",
-            "region_percent",
-            "england_percent",
-        ),
+        ("council", "year", "phase", *ADMISSIONS_FIELDS),
         ("council", "year", "phase"),
         "school admissions figures",
     ),
     "ehe": Spec(
-        ("council", "year", "term", "new_ehe", "new_year11_ehe", "total_in_period", "note"),
+        ("council", "year", "term", *EHE_FIELDS),
         ("council", "year", "term"),
         "elective home education figures",
     ),
@@ -1347,22 +1326,9 @@ def _import_measures(ctx: Context) -> None:
         is_new = measure is None
         if measure is None:
             measure = Measure(measure_set=contract.measure_set, code=code, **MEASURE_DEFAULTS)
-        elif (
-            any(
-                name in values and values[name] != getattr(measure, name)
-                for name in ("frequency", "year_type")
-            )
-            and measure.observations.exists()
-        ):
-            cells.problem(
-                "frequency"
-                if "frequency" in values and values["frequency"] != measure.frequency
-                else "year_type",
-                f"{code} already has figures labelled by its {measure.get_frequency_display().lower()} "
-                f"{measure.year_type} periods (R11); its frequency and year type cannot change. Add a new "
-                "measure instead.",
-            )
-            continue
+        # Measure.clean refuses a definition its figures fix (R11, R15, R16), each under
+        # its column: the frequency and year type once it has figures; the polarity,
+        # unit, per, decimals and cumulative once any is official.
         changed = _assign(measure, values)
         _save_checked(
             ctx,

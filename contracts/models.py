@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from kpis.models import MeasureSet, TargetValues
+from kpis.models import MeasureSet, Observation, TargetValues
 
 
 class Organisation(models.Model):
@@ -52,6 +54,53 @@ class Contract(models.Model):
             raise ValidationError({"end": "The contract cannot end before it starts."})
         if self.commissioner_id and self.commissioner_id == self.provider_id:
             raise ValidationError({"provider": "The provider must be another organisation."})
+        errors = self.dates_past_data()
+        if errors:
+            raise ValidationError(errors)
+
+    def dates_past_data(self) -> dict[str, str]:
+        """A start after the period of its first return or figure, or an end before that
+        of its last, each under its field: the contract's dates cannot move past the data
+        it holds (a contract runs in the periods its dates overlap, as the month-end run
+        counts them), so no verdict already given falls outside it (R15, R16)."""
+        firsts: list[tuple[date, str]] = []  # (the period's last day, what it is)
+        lasts: list[tuple[date, str]] = []  # (the period's first day, what it is)
+        if self.pk:
+            returns = MonthlyReturn.objects.filter(contract_id=self.pk)
+            first = returns.order_by("period_end").first()
+            if first is not None:
+                firsts.append((first.period_end, f"its first monthly return, for {first.period},"))
+                last = returns.order_by("-period_start").first()
+                lasts.append((last.period_start, f"its last monthly return, for {last.period},"))
+        if self.measure_set_id:
+            figures = Observation.objects.filter(
+                measure__measure_set_id=self.measure_set_id
+            ).select_related("measure")
+            first = figures.order_by("period_end").first()
+            if first is not None:
+                firsts.append(
+                    (first.period_end, f"its first figure, {first.measure.code} for {first.period},")
+                )
+                last = figures.order_by("-period_start").first()
+                lasts.append(
+                    (last.period_start, f"its last figure, {last.measure.code} for {last.period},")
+                )
+        problems: dict[str, str] = {}
+        if self.start and firsts:
+            day, what = min(firsts)
+            if self.start > day:
+                problems["start"] = (
+                    f"The contract cannot start on {self.start.isoformat()}: {what} ends on "
+                    f"{day.isoformat()}, before it. Its dates cannot move past its data."
+                )
+        if self.end and lasts:
+            day, what = max(lasts)
+            if self.end < day:
+                problems["end"] = (
+                    f"The contract cannot end on {self.end.isoformat()}: {what} starts on "
+                    f"{day.isoformat()}, after it. Its dates cannot move past its data."
+                )
+        return problems
 
 
 class Role(models.TextChoices):

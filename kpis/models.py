@@ -118,13 +118,43 @@ class MeasureSet(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # kpis.spc.SPCConfig's settings and the fields holding them, in the order it checks them.
+    SPC_FIELDS = {
+        "shift_points": ("spc_shift_points", "shift run length"),
+        "trend_points": ("spc_trend_points", "trend run length"),
+        "minimum_points": ("spc_minimum_points", "minimum points for process limits"),
+        "baseline_points": ("spc_baseline_points", "baseline points"),
+    }
+
     def spc_config(self) -> spc.SPCConfig:
         return spc.SPCConfig(
-            shift_points=self.spc_shift_points,
-            trend_points=self.spc_trend_points,
-            minimum_points=self.spc_minimum_points,
-            baseline_points=self.spc_baseline_points,
+            **{setting: getattr(self, name) for setting, (name, _) in self.SPC_FIELDS.items()}
         )
+
+    def clean(self) -> None:
+        """Settings kpis.spc cannot work with are refused here, under the field at fault,
+        so no chart of the contract's measures fails on them later."""
+        if any(not isinstance(getattr(self, name), int) for name, _ in self.SPC_FIELDS.values()):
+            return  # a blank or malformed setting: its field's own error says so
+        try:
+            self.spc_config()
+        except ValueError as exc:
+            name, words = self.spc_field_at_fault()
+            raise ValidationError(
+                {name: f"The {words} cannot be {getattr(self, name)}: {exc}."}
+            ) from exc
+
+    def spc_field_at_fault(self) -> tuple[str, str]:
+        """The first setting, in the order kpis.spc checks them, that cannot work with the
+        ones before it (the rest at their defaults): its field and what it is called."""
+        given: dict[str, int] = {}
+        for setting, (name, words) in self.SPC_FIELDS.items():
+            given[setting] = getattr(self, name)
+            try:
+                spc.SPCConfig(**given)
+            except ValueError:
+                return name, words
+        return self.SPC_FIELDS["baseline_points"]
 
 
 class Measure(models.Model):
@@ -165,6 +195,16 @@ class Measure(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
 
+    # How its figures are labelled (R11): fixed once the measure has any figure.
+    PERIOD_FIELDS = ("frequency", "year_type")
+    # How its figures are rated and shown (R2, R3, R7): fixed once any figure is official,
+    # as official verdicts never change silently (R15, R16).
+    VERDICT_FIELDS = ("polarity", "unit", "per", "decimals", "cumulative")
+    # Figures are stored to six decimal places (VALUE_FIELD), so no more can be shown.
+    MAX_DECIMALS = VALUE_FIELD["decimal_places"]
+    # Figures arrive at most two years after their period ends.
+    MAX_LAG_MONTHS = 24
+
     def clean(self) -> None:
         self.slug = measure_slug(self.code)
         if not self.slug:
@@ -177,6 +217,80 @@ class Measure(models.Model):
             raise ValidationError({"year_type": "Termly measures run over academic years."})
         if self.frequency == Frequency.QUARTERLY and self.year_type != YearType.FINANCIAL:
             raise ValidationError({"year_type": "Quarters are financial quarters (Q1 = April to June)."})
+        errors: dict[str, list[str]] = {}
+        if isinstance(self.decimals, int) and self.decimals > self.MAX_DECIMALS:
+            errors["decimals"] = [
+                f"{self.code}: figures are stored to {self.MAX_DECIMALS} decimal places, so "
+                f"{self.decimals} cannot be shown; use 0 to {self.MAX_DECIMALS}."
+            ]
+        if isinstance(self.lag_months, int) and self.lag_months > self.MAX_LAG_MONTHS:
+            errors["lag_months"] = [
+                f"{self.code}: a figure is due at most {self.MAX_LAG_MONTHS} months after its "
+                f"period ends, not {self.lag_months}."
+            ]
+        for name, message in self.frozen_changes().items():
+            errors.setdefault(name, []).append(message)
+        if errors:
+            raise ValidationError(errors)
+
+    def frozen_changes(self) -> dict[str, str]:
+        """What this save would change that the measure's figures fix, each with why.
+
+        Its frequency and year type label its figures (R11), so they stay once it has any
+        figure; its polarity, unit, population base, decimals and whether it accumulates
+        decide and show their verdicts, so they stay once any figure is official (R15,
+        R16). One place for the admin, the import and the API, which all call full_clean.
+        """
+        stored = Measure.objects.filter(pk=self.pk).first() if self.pk else None
+        if stored is None:
+            return {}
+        changed = [
+            name
+            for name in (*self.PERIOD_FIELDS, *self.VERDICT_FIELDS)
+            if getattr(stored, name) != getattr(self, name)
+        ]
+        if not changed:
+            return {}
+        problems: dict[str, str] = {}
+        figures = Observation.objects.filter(measure_id=self.pk).order_by("period_end")
+        period_changes = [n for n in changed if n in self.PERIOD_FIELDS]
+        if period_changes and figures.exists():
+            for name in period_changes:
+                problems[name] = (
+                    f"{stored.code}: the {name.replace('_', ' ')} cannot change from "
+                    f"{stored.shown(name)} to {self.shown(name)}: its figures are labelled by its "
+                    f"{stored.get_frequency_display().lower()} {stored.year_type} periods (R11); "
+                    "its frequency and year type cannot change. Add a new measure instead."
+                )
+        verdict_changes = [n for n in changed if n in self.VERDICT_FIELDS]
+        official = (
+            list(figures.filter(is_official=True).values_list("period", flat=True))
+            if verdict_changes
+            else []
+        )
+        if official:
+            span = official[0] if len(official) == 1 else f"{official[0]} to {official[-1]}"
+            which = "figure" if len(official) == 1 else "figures"
+            for name in verdict_changes:
+                problems[name] = (
+                    f"{stored.code}: the {name} cannot change from {stored.shown(name)} to "
+                    f"{self.shown(name)}: it has {len(official)} official {which} ({span}), whose "
+                    "verdicts it would change, and official verdicts never change silently "
+                    "(R15, R16). Add a new measure instead."
+                )
+        return problems
+
+    def shown(self, name: str) -> str:
+        """A definition field's value as a message quotes it: ``'up' (Higher is better)``."""
+        value = getattr(self, name)
+        field = self._meta.get_field(name)
+        if value is None or value == "":
+            return "none"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if field.choices:
+            return f"'{value}' ({dict(field.flatchoices).get(value, value)})"
+        return str(value)
 
     def as_definition(self) -> rating.Definition:
         return rating.Definition(
@@ -501,9 +615,44 @@ class Rebase(models.Model):
         return f"{self.measure.code} rebased from {self.from_period}"
 
     def clean(self) -> None:
+        errors: dict[str, str] = {}
         if not self.reason.strip():
-            raise ValidationError({"reason": "Say why the process limits are recalculated."})
-        try:
-            self.from_date = self.measure.parse_period(self.from_period).start
-        except periods.PeriodError as exc:
-            raise ValidationError({"from_period": str(exc)}) from exc
+            errors["reason"] = "Say why the process limits are recalculated."
+        if self.measure_id is not None:
+            try:
+                self.from_date = self.measure.parse_period(self.from_period).start
+            except periods.PeriodError as exc:
+                errors["from_period"] = str(exc)
+            else:
+                outside = self.outside_figures()
+                if outside:
+                    errors["from_period"] = outside
+        if errors:
+            raise ValidationError(errors)
+
+    def outside_figures(self) -> str | None:
+        """Why the rebase would recalculate nothing: its period is not after the measure's
+        first figure, or is after its latest (kpis.scorecard.spc_series ignores it there)."""
+        figures = (
+            Observation.objects.filter(measure_id=self.measure_id)
+            .filter(Q(value__isnull=False) | Q(numerator__isnull=False, denominator__isnull=False))
+            .order_by("period_start")
+        )
+        first, last = figures.first(), figures.last()
+        code = self.measure.code
+        if first is None:
+            return (
+                f"{code} has no figures yet: a rebase recalculates its process limits from "
+                "a period within its figures."
+            )
+        span = f"{code}'s figures run from {first.period} to {last.period}"
+        if self.from_date < first.period_start:
+            return f"{self.from_period} is before {code}'s first figure: {span}."
+        if self.from_date == first.period_start:
+            return (
+                f"{self.from_period} is the period of {code}'s first figure, where its process limits "
+                f"already start: {span}; rebase from a later period."
+            )
+        if self.from_date > last.period_start:
+            return f"{self.from_period} is after {code}'s latest figure: {span}."
+        return None

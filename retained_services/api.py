@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
-from rest_framework.settings import api_settings
 
-from contracts.api import MAX_ID, NOT_SIGNED_IN, ErrorDetailSerializer
+from contracts.api.schema import (
+    AUTH_ERRORS,
+    ErrorDetailSerializer,
+    field_errors,
+    id_parameter,
+    no_page,
+)
 from retained_services import datasets
 from retained_services.models import AdmissionsFigure, Dataset, EHEFigure
 
@@ -73,37 +72,19 @@ class DatasetFilter(filters.FilterSet):
         responses={
             200: DatasetSerializer(many=True),
             400: OpenApiResponse(
-                inline_serializer(
-                    "DatasetFilterErrors",
-                    fields={
-                        name: serializers.ListField(child=serializers.CharField(), required=False)
-                        for name in [*DatasetFilter.base_filters, api_settings.NON_FIELD_ERRORS_KEY]
-                    },
-                ),
+                field_errors("DatasetFilterErrors", DatasetFilter.base_filters),
                 description="A filter's value is not one the filter takes.",
             ),
-            401: NOT_SIGNED_IN,
-            403: NOT_SIGNED_IN,
-            404: OpenApiResponse(
-                ErrorDetailSerializer,
-                description="No such page: `page` beyond the last, or not a whole number from 1.",
-            ),
+            **AUTH_ERRORS,
+            404: no_page(),
         },
     ),
     retrieve=extend_schema(
         summary="One retained-service dataset",
-        parameters=[
-            OpenApiParameter(
-                "id",
-                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                OpenApiParameter.PATH,
-                description="The dataset's id, as in the list.",
-            )
-        ],
+        parameters=[id_parameter("The dataset's id, as in the list.")],
         responses={
             200: DatasetSerializer,
-            401: NOT_SIGNED_IN,
-            403: NOT_SIGNED_IN,
+            **AUTH_ERRORS,
             404: OpenApiResponse(
                 ErrorDetailSerializer,
                 description="No such dataset, or one you may not see (a draft, for a reader).",
