@@ -13,6 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -254,6 +255,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return context
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            AccountEvent.record_password(
+                self.request.user, self.request.user, had_password=True,
+                note="Changed by its owner on their account page.",
+            )
         messages.success(self.request, "Your password is changed.")
         return response

@@ -34,12 +34,26 @@ def env_list(name: str, default: str) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
+# SECRET_KEY signs sessions, cookies and invitation links: with DEBUG off it must
+# come from the environment, or the app refuses to start. Two throwaway keys, public and
+# so never for a real deployment: development's (DEBUG on, as `make run`), and the test
+# run's. pytest sets PYTEST_VERSION for the length of a run, before pytest-django imports
+# these settings, so `.venv/bin/pytest` needs nothing; the key is put in the environment
+# for the processes the tests start (a Celery worker, a backup round trip).
 _DEV_SECRET = "django-insecure-contract-monitor-development-key-not-for-production"
+_TEST_SECRET = "django-insecure-contract-monitor-test-run-key-not-for-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and os.environ.get("DJANGO_REQUIRE_SECRET_KEY"):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production.")
-    SECRET_KEY = _DEV_SECRET
+    if DEBUG:
+        SECRET_KEY = _DEV_SECRET
+    elif os.environ.get("PYTEST_VERSION"):
+        SECRET_KEY = os.environ["SECRET_KEY"] = _TEST_SECRET
+    else:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off the app needs a long random SECRET_KEY in the "
+            "environment (for example: python -c 'import secrets; print(secrets.token_urlsafe(50))'); "
+            "for development set DEBUG=1."
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

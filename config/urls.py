@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts import views as account_views
@@ -12,6 +13,12 @@ urlpatterns = [
     # Health (operations.views): everything the web needs, and a bare liveness probe.
     path("healthz", operations_views.health, name="healthz"),
     path("healthz/live", operations_views.live, name="healthz-live"),
+    # The admin's own password page would change a password unrecorded; the account's
+    # page records it (accounts.AccountEvent).
+    path(
+        "admin/password_change/",
+        RedirectView.as_view(pattern_name="accounts:password", permanent=False),
+    ),
     path("admin/", admin.site.urls),
     # Signing in: password (with lockout), then the second factor (accounts/).
     path("accounts/login/", account_views.SignInView.as_view(), name="login"),

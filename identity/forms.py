@@ -44,14 +44,16 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (optional)",
-        required=False,
+        label="Reason",
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept in the person's history.",
+        error_messages={"required": "Give the reason: it is kept in the person's history."},
     )
 
     def __init__(self, organisation: Organisation, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the person's page also has the deactivation form's reason box.
+        kwargs.setdefault("auto_id", "role-form-%s")
         super().__init__(*args, **kwargs)
         self.fields = {"role": _role_field(organisation, "New role"), **self.fields}
 

@@ -4,7 +4,8 @@
 (OpenID Connect) to an organisation and role, by email domain or by a group claim.
 ``Invitation`` brings someone in by email with a local password. ``PersonEvent`` is
 the audit trail of people: invitations, joining, role changes, deactivation and
-reactivation, and what the sign-in rules did, each with who acted, when and why.
+reactivation, what the sign-in rules did and what the Django admin changed about an
+account, each with who acted, when and why.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -192,8 +195,23 @@ class Invitation(models.Model):
         return self.Status(self.status).label
 
 
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(value) if value else "none"
+    if value is None or value == "":
+        return "blank"
+    return str(value)
+
+
 class PersonEvent(models.Model):
-    """One change to a person's access: who acted, when, from which role to which, and why."""
+    """One change to a person's access: who acted, when, from which role to which, and why.
+
+    A change made to an account in the Django admin says field by field what it was and
+    what it became (``changes``); it belongs to the person's organisation at the time,
+    or to none when they had none (it still shows on their page once they join one).
+    """
 
     class Action(models.TextChoices):
         INVITED = "invited", "Invited"
@@ -205,8 +223,14 @@ class PersonEvent(models.Model):
         REACTIVATED = "reactivated", "Reactivated"
         JOINED_BY_RULE = "joined_by_rule", "Joined through single sign-on"
         CHANGED_BY_RULE = "changed_by_rule", "Organisation or role set by a sign-in rule"
+        CREATED_IN_ADMIN = "created_in_admin", "Account created in the Django admin"
+        CHANGED_IN_ADMIN = "changed_in_admin", "Account changed in the Django admin"
+        DELETED_IN_ADMIN = "deleted_in_admin", "Account deleted in the Django admin"
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="person_events")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="person_events",
+        help_text="The person's organisation at the time; none for an account that had none.",
+    )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="person_events"
     )
@@ -223,6 +247,10 @@ class PersonEvent(models.Model):
     to_role = models.CharField(max_length=30, blank=True, choices=Role.choices)
     rule = models.ForeignKey(SignInRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.TextField(blank=True)
+    changes = models.JSONField(
+        default=dict, blank=True,
+        help_text="For a change in the Django admin: each field changed, as [what it was, what it became].",
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -230,3 +258,18 @@ class PersonEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.person or self.invitation} at {self.at:%Y-%m-%d %H:%M}"
+
+    def change_lines(self) -> list[str]:
+        """Each recorded change in words: "Email address: a@x.org to b@x.org" (one side
+        only for an account created or deleted: "Username: bob")."""
+        user_fields = {f.name: f for f in get_user_model()._meta.get_fields()}
+        lines = []
+        for name, (before, after) in self.changes.items():
+            field = user_fields.get(name)
+            label = str(getattr(field, "verbose_name", name.replace("_", " ")))
+            if self.action == self.Action.CHANGED_IN_ADMIN:
+                what = f"{_shown(before)} to {_shown(after)}"
+            else:
+                what = _shown(after if before is None else before)
+            lines.append(f"{label[:1].upper()}{label[1:]}: {what}")
+        return lines

@@ -5,13 +5,15 @@ membership role is admin, for the people of their own organisation only; another
 organisation's people and invitations are invisible (404), as contracts are. Every
 change runs in a transaction, locks what it changes, saves only the fields it changes,
 and writes a ``PersonEvent`` (who, when, from which role to which, and why); role
-changes also carry the changer and reason into the membership's history.
+changes also carry the changer and reason into the membership's history. What the
+Django admin changes about an account is recorded here too (``record_account_change``),
+field by field, in the same history.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import AccountEvent
 from contracts import access
 from contracts.models import Membership, Organisation, Role
 from identity.models import Invitation, PersonEvent, check_role
@@ -96,10 +99,11 @@ def pending_invitations(organisation: Organisation) -> QuerySet[Invitation]:
 
 
 def events_for(membership: Membership) -> QuerySet[PersonEvent]:
-    """The person's history here, with that of the invitation they joined by."""
+    """The person's history here, with that of the invitation they joined by and what
+    the Django admin changed about their account while they had no organisation."""
+    here = Q(organisation=membership.organisation) & (Q(person=membership.user) | Q(invitation__user=membership.user))
     return (
-        PersonEvent.objects.filter(organisation=membership.organisation)
-        .filter(Q(person=membership.user) | Q(invitation__user=membership.user))
+        PersonEvent.objects.filter(here | Q(organisation__isnull=True, person=membership.user))
         .select_related("actor")
         .order_by("-at", "-pk")
     )
@@ -280,6 +284,9 @@ def accept(token: str, *, username: str, password: str, first_name: str, last_na
     _record(invitation.organisation, PersonEvent.Action.JOINED, user, person=user, invitation=invitation,
             to_role=invitation.role,
             reason=f"Accepted the invitation from {_name(invitation.invited_by)}")
+    AccountEvent.record_password(
+        user, user, had_password=False, note=f"Chosen on accepting invitation {invitation.pk}."
+    )
     return user
 
 
@@ -287,17 +294,19 @@ def accept(token: str, *, username: str, password: str, first_name: str, last_na
 
 
 @transaction.atomic
-def change_role(admin: Any, user_id: int, role: str, reason: str = "") -> Membership:
+def change_role(admin: Any, user_id: int, role: str, reason: str) -> Membership:
     membership = person_for(admin, user_id, lock=True)
     _refuse_self_or_superuser(admin, membership, "change the role of")
     check_role(membership.organisation, role)
     if membership.role == role:
         raise ValidationError({"role": f"{_name(membership.user)} is already {membership.get_role_display().lower()}."})
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": f"Say why you change the role of {_name(membership.user)}."})
     old = membership.role
     membership.role = role
-    reason = reason.strip()
     membership._history_user = admin  # type: ignore[attr-defined]
-    membership._change_reason = (reason or "Role changed by an admin")[:100]  # type: ignore[attr-defined]
+    membership._change_reason = reason[:100]  # type: ignore[attr-defined]
     membership.save(update_fields=["role"])
     _record(membership.organisation, PersonEvent.Action.ROLE_CHANGED, admin, person=membership.user,
             from_role=old, to_role=role, reason=reason)
@@ -334,3 +343,62 @@ def deactivate(admin: Any, user_id: int, reason: str) -> Membership:
 @transaction.atomic
 def reactivate(admin: Any, user_id: int, reason: str) -> Membership:
     return _set_active(admin, user_id, True, reason)
+
+
+# --- accounts changed in the Django admin -------------------------------------------------
+
+# What the Django admin's user pages can change, recorded from what to what. Email
+# matters most: single sign-on finds an existing account by its email address.
+ACCOUNT_FIELDS = (
+    "username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser",
+    "groups", "user_permissions", "last_login", "date_joined",
+)
+
+
+def account_state(user: Any) -> dict[str, Any]:
+    """The account's ``ACCOUNT_FIELDS`` as JSON: groups and permissions by name, sorted."""
+    state: dict[str, Any] = {}
+    for name in ACCOUNT_FIELDS:
+        if name == "groups":
+            state[name] = sorted(user.groups.values_list("name", flat=True))
+        elif name == "user_permissions":
+            state[name] = sorted(
+                f"{app}.{codename}"
+                for app, codename in user.user_permissions.values_list("content_type__app_label", "codename")
+            )
+        else:
+            value = getattr(user, name)
+            if isinstance(value, datetime):
+                # In UTC and to the second, as the admin's date fields show them: saving the
+                # form drops the microseconds, which is no change anyone made.
+                value = value.astimezone(UTC).replace(microsecond=0).isoformat()
+            state[name] = value
+    return state
+
+
+def record_account_change(
+    actor: Any, user: Any, before: dict[str, Any] | None, reason: str = "", *, deleted: bool = False
+) -> PersonEvent | None:
+    """Record what the Django admin did to ``user``'s account: created it (``before`` is
+    None), changed it (each field that differs from ``before``) or is deleting it. Nothing
+    is recorded when nothing changed. The event belongs to the person's organisation, or to
+    none; a deleted account's event names it only in ``changes``, as the person is gone."""
+    if deleted:
+        changes = {name: [value, None] for name, value in account_state(user).items()
+                   if name in ("username", "email") and value}
+        action = PersonEvent.Action.DELETED_IN_ADMIN
+    elif before is None:
+        changes = {name: [None, value] for name, value in account_state(user).items() if value not in (None, "", [])}
+        action = PersonEvent.Action.CREATED_IN_ADMIN
+    else:
+        after = account_state(user)
+        changes = {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+        action = PersonEvent.Action.CHANGED_IN_ADMIN
+    if not changes:
+        return None
+    membership = access.membership_of(user)
+    role = membership.role if membership else ""
+    return _record(
+        membership.organisation if membership else None, action, actor,
+        person=None if deleted else user, from_role=role, to_role=role, changes=changes, reason=reason.strip(),
+    )

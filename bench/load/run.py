@@ -83,12 +83,21 @@ def create_database() -> None:
 
 
 def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True)
+    """A management command, its output shown only if it fails."""
+    done = subprocess.run(
+        [str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"manage.py {' '.join(args)} failed (exit status {done.returncode}).")
 
 
 def prepare(env: dict[str, str]) -> dict[str, str]:
-    """Sessions, tokens, the entry to open; and each endpoint's query count."""
-    os.environ.update(env)
+    """Sessions, tokens, the entry to open; and each endpoint's query count.
+
+    Django runs in this process for it, logging at WARNING so that its requests' access
+    lines stay out of the run's output (gunicorn's are in its log)."""
+    os.environ.update(env, LOG_LEVEL="WARNING")
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -225,6 +234,7 @@ def main() -> int:
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         manage(env, "load_demo")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        print("Migrated, loaded the demo and collected static files.")
     people = prepare(env)
 
     base = f"http://127.0.0.1:{port}"

@@ -18,7 +18,8 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from contracts import revisions, workflow
-from contracts.models import Contract, MonthlyReturn
+from contracts.models import Contract, MonthlyReturn, Role
+from identity import people
 from retained_services.models import Dataset
 from tests.browser.conftest import sign_in, sign_out
 
@@ -52,7 +53,11 @@ def demo(transactional_db):
         contract, admin, title="Targets for 2019/20", effective_from="2019-04",
         rationale="The committee asked for stretch targets.",
     )
-    return {"contract": contract, "april": april, "may": may, "revision": revision}
+    invitation = people.invite(admin, "nia.okafor@sunderland.gov.uk", Role.READER)
+    return {
+        "contract": contract, "april": april, "may": may, "revision": revision,
+        "join_token": people.token_for(invitation),
+    }
 
 
 @pytest.fixture
@@ -118,6 +123,7 @@ def test_the_main_pages_run_under_the_policy_without_a_violation(watched: Page, 
     visit(page, f"/reports/{SLUG}/2018-04/", "April 2018")
     expect(page.locator("figure.app-chart svg").first).to_be_visible()
     visit(page, "/notifications/", "Notifications")
+    visit(page, "/accounts/", "Your account")
     # The API documentation: Redoc from the app's own files, its styles by nonce.
     page.goto("/api/docs/")
     expect(page.get_by_role("heading", name="Contract Monitor API", level=1)).to_be_visible()
@@ -136,10 +142,37 @@ def test_the_main_pages_run_under_the_policy_without_a_violation(watched: Page, 
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     sign_out(page)
 
-    sign_in(page, "admin", PASSWORD, "/admin/")
+    # The organisation's people, as its admin, then the Django admin.
+    sign_in(page, "admin", PASSWORD, "/people/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("People")
+    commissioner = get_user_model().objects.get(username="commissioner")
+    visit(page, f"/people/{commissioner.pk}/", commissioner.get_full_name() or "commissioner")
+    expect(page.get_by_role("group", name="New role")).to_be_visible()
+    visit(page, "/accounts/", "Your account")
+    page.goto("/admin/")
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     page.goto("/")
     sign_out(page)
+
+    # Setting up an authenticator: the page with its key, then the code (entered by the
+    # page fixture's handler, as the person would) and back to their account.
+    sign_in(page, "provider_editor", PASSWORD, "/accounts/")
+    set_up = page.goto("/accounts/two-factor/set-up/?next=/accounts/")
+    assert set_up is not None and set_up.status == 200
+    assert "Set up two-factor authentication" in set_up.text()
+    expect(page.get_by_text("Two-factor authentication is set up")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Your account")
+    sign_out(page)
+
+    # Accepting an invitation, signed out.
+    visit(page, f"/people/join/{demo['join_token']}/", "Create your account")
+    page.get_by_label("First name").fill("Nia")
+    page.get_by_label("Last name").fill("Okafor")
+    page.get_by_label("Username").fill("nia.okafor")
+    page.get_by_label("Password", exact=True).fill("kestrel-harbour-lantern")
+    page.get_by_label("Confirm password").fill("kestrel-harbour-lantern")
+    page.get_by_role("button", name=re.compile("Create")).click()
+    expect(page).to_have_url(re.compile(r"/people/join/done/$"))
 
     assert_no_violation(page)
 

@@ -19,7 +19,9 @@ PROBE = (
 VARIABLES = (
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests; check --deploy warns of it
+    "PYTEST_VERSION",  # marks a test run, which gets a throwaway key: these run as a deployment would
 )
+A_KEY = secrets.token_urlsafe(50)
 
 
 def run(code_or_args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -36,13 +38,49 @@ def probe(**env: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_with_nothing_set_it_runs_on_sqlite_with_tasks_in_process(tmp_path):
-    found = probe(SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+def test_with_only_a_secret_key_set_it_runs_on_sqlite_with_tasks_in_process(tmp_path):
+    found = probe(SECRET_KEY=A_KEY, SQLITE_PATH=str(tmp_path / "db.sqlite3"))
     assert found == {"engine": "django.db.backends.sqlite3", "eager": True, "broker": "", "debug": False}
+
+
+KEY_PROBE = (
+    "import json, os, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'key': settings.SECRET_KEY, 'environ': os.environ.get('SECRET_KEY')}))"
+)
+
+
+def test_with_debug_off_a_missing_secret_key_stops_the_app_naming_it(tmp_path):
+    for env in ({}, {"DEBUG": "0"}, {"SECRET_KEY": ""}, {"DJANGO_REQUIRE_SECRET_KEY": ""}):
+        result = run(["-c", KEY_PROBE], SQLITE_PATH=str(tmp_path / "db"), **env)
+        assert result.returncode != 0, (env, result.stdout)
+        assert "ImproperlyConfigured: SECRET_KEY is not set. With DEBUG off" in result.stderr, env
+        assert "django-insecure" not in result.stdout
+    served = run(["manage.py", "check"], SQLITE_PATH=str(tmp_path / "db"))
+    assert served.returncode != 0 and "SECRET_KEY is not set" in served.stderr
+
+
+def test_development_needs_no_key_and_uses_the_public_development_one(tmp_path):
+    found = json.loads(run(["-c", KEY_PROBE], DEBUG="1", SQLITE_PATH=str(tmp_path / "db")).stdout)
+    assert found["key"] == "django-insecure-contract-monitor-development-key-not-for-production"
+    assert found["environ"] is None
+
+
+def test_a_test_run_gets_a_throwaway_key_that_its_own_processes_inherit(tmp_path):
+    result = run(["-c", KEY_PROBE], PYTEST_VERSION="9", SQLITE_PATH=str(tmp_path / "db"))
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["key"] == found["environ"] == "django-insecure-contract-monitor-test-run-key-not-for-production"
+
+
+def test_a_given_secret_key_is_used_as_it_is(tmp_path):
+    for env in ({}, {"DEBUG": "1"}, {"PYTEST_VERSION": "9"}):
+        found = json.loads(run(["-c", KEY_PROBE], SECRET_KEY=A_KEY, SQLITE_PATH=str(tmp_path / "db"), **env).stdout)
+        assert found["key"] == A_KEY, env
 
 
 def test_database_and_broker_urls_move_it_to_postgresql_and_redis():
     found = probe(
+        SECRET_KEY=A_KEY,
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/test",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
     )

@@ -11,12 +11,14 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from accounts.models import AccountEvent
 from contracts.models import Membership, Role
 from identity import people
 from identity.models import Invitation, PersonEvent
@@ -291,8 +293,38 @@ def test_changing_a_role_is_recorded_with_who_and_why(as_alice, alice, bob):
     assert "Reader to Commissioner" in page and "Joined the team" in page
 
 
+def test_changing_a_role_needs_a_reason_and_keeps_what_was_chosen(as_alice, bob):
+    response = as_alice.post(f"/people/{bob.pk}/role/", {"role": Role.COMMISSIONER, "reason": "   "})
+    assert response.status_code == 400
+    page = text(response)
+    assert "Give the reason: it is kept in the person's history." in page
+    assert 'href="#role-form-reason"' in page  # the error summary leads to the role form's box
+    assert 'id="role-form-reason"' in page and 'id="id_reason"' in page  # not the deactivation one
+    assert re.search(r'value="commissioner" checked', page)  # the role chosen stays chosen
+    assert Membership.objects.get(user=bob).role == Role.READER
+    assert not PersonEvent.objects.exists()
+
+
+def test_a_role_change_without_a_reason_is_refused_whoever_asks(alice, bob):
+    with pytest.raises(ValidationError) as refused:
+        people.change_role(alice, bob.pk, Role.COMMISSIONER, " ")
+    assert refused.value.message_dict == {"reason": ["Say why you change the role of Bob."]}
+    assert Membership.objects.get(user=bob).role == Role.READER
+
+
+def test_joining_records_the_first_password_not_the_password_itself(as_alice, client):
+    invite(as_alice)
+    as_alice.logout()
+    assert join(client, path_of(link_in(mail.outbox[0]))).status_code == 302
+    user = User.objects.get(username="newperson")
+    event = AccountEvent.objects.get()
+    assert (event.kind, event.person, event.actor) == (AccountEvent.Kind.PASSWORD_SET, user, user)
+    assert event.note == f"Chosen on accepting invitation {Invitation.objects.get().pk}."
+    assert GOOD_PASSWORD not in " ".join(str(getattr(event, f.attname)) for f in event._meta.concrete_fields)
+
+
 def test_an_admin_cannot_change_or_deactivate_themselves(as_alice, alice):
-    same = as_alice.post(f"/people/{alice.pk}/role/", {"role": Role.READER})
+    same = as_alice.post(f"/people/{alice.pk}/role/", {"role": Role.READER, "reason": "Stepping back"})
     assert same.status_code == 400
     assert "You cannot change the role of yourself" in text(same)
     off = as_alice.post(f"/people/{alice.pk}/deactivate/", {"reason": "Leaving"})

@@ -146,7 +146,12 @@ def probe_policy(**env: str) -> subprocess.CompletedProcess[str]:
         "import django, json; from django.conf import settings; django.setup(); "
         "print(json.dumps(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']))"
     )
-    clean = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    clean = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SECRET_KEY": "test-only",
+        **env,
+    }
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
     )

@@ -116,7 +116,12 @@ def test_a_malformed_rate_is_refused_by_name(name):
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings", name: "100 per minute"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": "test-only",
+            name: "100 per minute",
+        },
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode != 0
