@@ -119,7 +119,7 @@ CONTRACTS = (
         "name": "Northfield Children's Trust: EHCP services contract (illustrative)",
         "commissioner": "northfield",
         "provider": "northfield-trust",
-        "start": date(2017, 4, 1),
+        "start": date(2016, 4, 1),
         "end": None,
         "measure_set": "northfield-ehcp",
     },
@@ -817,9 +817,21 @@ _NORTHFIELD_FIGURES = (
     ("KPI 1", "2018-02", D("60.0"), D("27"), D("45")),
     ("KPI 1", "2018-03", D("55.0"), D("22"), D("40")),
     ("KPI 1", "2018-04", D("62.5"), D("30"), D("48")),
-    ("KPI 2", "2018-02", D("81.0"), None, None),
-    ("KPI 2", "2018-03", D("83.5"), None, None),
-    ("KPI 2", "2018-04", D("86.2"), None, None),
+    # Two years of KPI 2, so the statistical process control chart has something to show:
+    # a year around 79%, then a year around 85% (a shift of twelve months above the mean:
+    # special cause, improving), with limits inside the tolerance band.
+    *(
+        ("KPI 2", period, D(value), None, None)
+        for period, value in zip(
+            [f"{2016 + (m + 4) // 12}-{(m + 4) % 12 + 1:02d}" for m in range(24)],
+            (
+                "78.4", "80.1", "77.6", "79.2", "81.0", "78.8", "79.5", "77.9", "80.6", "79.0",
+                "78.2", "80.3", "83.1", "84.6", "82.9", "85.3", "84.0", "86.1", "83.7", "85.5",
+                "84.8", "86.0", "83.5", "86.2",
+            ),
+            strict=True,
+        )
+    ),
     ("SM 2.1", "2018-02", D("34"), None, None),
     ("SM 2.1", "2018-03", D("31"), None, None),
     ("SM 2.1", "2018-04", D("29"), None, None),

@@ -233,3 +233,25 @@ def test_retained_services_are_final_and_as_in_the_report():
     assert "137" in year.note
     current = EHEFigure.objects.get(dataset__year="2017/18", term="year")
     assert current.total_in_period is None and "161" in current.note
+
+
+@pytest.mark.django_db
+def test_the_illustrative_history_shows_statistical_process_control(client):
+    # Northfield's KPI 2 has two made-up years (a year around 79%, then one around 85%),
+    # so a newcomer sees a chart with signals; every one of its figures says it is made up.
+    load()
+    figures = Observation.objects.filter(
+        measure__measure_set__slug="northfield-ehcp", measure__code="KPI 2"
+    )
+    assert figures.count() == 24
+    assert all(figure.flags == ["illustrative"] for figure in figures)
+    client.force_login(get_user_model().objects.get(username="admin"))
+    series = client.get("/api/v1/contracts/northfield-ehcp/measures/kpi-2/series/?period=2018-04")
+    body = series.json()
+    assert body["variation"] == "special_cause_improving"
+    assert body["tolerance_assurance"] == "consistently_within"
+    shifts = [s for s in body["signals"] if s["rule"] == "shift"]
+    assert [(s["periods"][0], s["periods"][-1]) for s in shifts] == [
+        ("2016-05", "2017-04"),
+        ("2017-05", "2018-04"),
+    ]
