@@ -7,11 +7,12 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from contracts.api.fields import TrueOrFalseFilter
 from contracts.api.schema import (
     AUTH_ERRORS,
     ErrorDetailSerializer,
-    field_errors,
     id_parameter,
+    list_errors,
     no_page,
 )
 from retained_services import datasets
@@ -56,7 +57,7 @@ class DatasetFilter(filters.FilterSet):
         help_text="Only this year: admissions by calendar year of entry (2018), elective home "
         "education by academic year (2017/18)."
     )
-    is_final = filters.BooleanFilter(help_text="Only final (official) or only draft datasets.")
+    is_final = TrueOrFalseFilter(help_text="Only final (official) or only draft datasets.")
 
     class Meta:
         model = Dataset
@@ -71,9 +72,10 @@ class DatasetFilter(filters.FilterSet):
         "`admissions` rows for admissions datasets, `ehe` rows for elective home education.",
         responses={
             200: DatasetSerializer(many=True),
-            400: OpenApiResponse(
-                field_errors("DatasetFilterErrors", DatasetFilter.base_filters),
-                description="A filter's value is not one the filter takes.",
+            400: list_errors(
+                "DatasetFilterErrors",
+                DatasetFilter.base_filters,
+                "A filter's value is not one the filter takes.",
             ),
             **AUTH_ERRORS,
             404: no_page(),

@@ -9,7 +9,8 @@ the API user in its history.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -40,6 +41,7 @@ from contracts.api.fields import (
     ExactModelSerializer,
     StrictDateField,
     StrictDecimalField,
+    TrueOrFalseFilter,
     validation_errors,
 )
 from contracts.api.schema import (
@@ -55,6 +57,7 @@ from contracts.api.schema import (
     ErrorDetailSerializer,
     field_errors,
     id_parameter,
+    list_errors,
     no_page,
     path_parameter,
 )
@@ -247,19 +250,63 @@ class MeasureDetailSerializer(MeasureSerializer):
 # --- writing: checked by the model -----------------------------------------------------
 
 
+# The reason recorded in a record's history when a write gives none, and how long one may
+# be (django-simple-history's change reason column; the same for every history table).
+API_REASON = "Saved through the API"
+REASON_LENGTH = Contract.history.model._meta.get_field("history_change_reason").max_length
+
+
+def written(value: Any) -> str:
+    """A value from a request as its sender wrote it, for a message."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 class CheckedModelSerializer(serializers.ModelSerializer):
     """A write checked by the model's own ``full_clean`` (its fields, ``clean()`` and
     constraints), the check the Django admin and the import make, so the API refuses the
     same things in the same words (R6, R16); each message under the request field it
-    concerns. Saved with the API user and a reason in the record's history."""
+    concerns. Saved with the API user and a reason in the record's history: the write's
+    ``reason``, or "Saved through the API"."""
 
+    reason = serializers.CharField(
+        required=False,
+        write_only=True,
+        max_length=REASON_LENGTH,
+        help_text="Why: recorded with the change in the record's history (at most "
+        f'{REASON_LENGTH} characters). Default: "{API_REASON}".',
+    )
     # Where a model field's messages go when the request has no field of its name.
     error_fields: dict[str, str] = {}
     # Off where the serializer checks the model's constraints itself, in better words.
     check_constraints = True
+    # Fields a write may send only with the value they have anyway (``fixed_values``).
+    fixed_fields: tuple[str, ...] = ()
+
+    def get_field_names(self, declared_fields: Any, info: Any) -> list[str]:
+        return [*super().get_field_names(declared_fields, info), "reason"]
 
     def get_validators(self) -> list[Any]:
         return []  # uniqueness is full_clean's, in the model's words
+
+    def fixed_values(self, data: Mapping[str, Any]) -> dict[str, tuple[Any, Callable[[str], str]]]:
+        """Each of ``fixed_fields`` with the value it must have if sent (one that stays, or
+        one made from another field) and the refusal of any other value, given what was
+        sent: a different one is refused rather than ignored in silence."""
+        return {}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        errors: dict[str, list[str]] = {}
+        if isinstance(data, Mapping):
+            for name, (value, refusal) in self.fixed_values(data).items():
+                if name in data and data[name] != value:
+                    errors[name] = [refusal(written(data[name]))]
+        try:
+            attrs = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
     def new_instance(self) -> models.Model:
         return self.Meta.model()
@@ -271,7 +318,8 @@ class CheckedModelSerializer(serializers.ModelSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         instance = self.instance if self.instance is not None else self.new_instance()
         for name, value in attrs.items():
-            setattr(instance, name, value)
+            if name != "reason":
+                setattr(instance, name, value)
         try:
             instance.full_clean(
                 exclude=self.unchecked(instance), validate_constraints=self.check_constraints
@@ -302,7 +350,8 @@ class CheckedModelSerializer(serializers.ModelSerializer):
         instance = self.checked
         # Who and why, for django-simple-history (as the import stamps its rows).
         instance._history_user = self.context["request"].user  # type: ignore[attr-defined]
-        instance._change_reason = "Saved through the API"  # type: ignore[attr-defined]
+        reason = self.validated_data.get("reason", API_REASON)
+        instance._change_reason = reason  # type: ignore[attr-defined]
         self.before_save(instance)
         try:
             with transaction.atomic():
@@ -388,13 +437,34 @@ class ContractWriteSerializer(CheckedModelSerializer):
 
 
 class ContractChangeSerializer(ContractWriteSerializer):
-    """A change to a contract: its key (slug) and commissioner stay."""
+    """A change to a contract: its key (slug) and commissioner stay; sent, they must be
+    the contract's own."""
 
     slug = None  # type: ignore[assignment]
     commissioner = None  # type: ignore[assignment]
+    fixed_fields = ("slug", "commissioner")
 
     class Meta(ContractWriteSerializer.Meta):
         fields = ["name", "provider", "start", "end"]
+
+    def fixed_values(self, data: Mapping[str, Any]) -> dict[str, tuple[Any, Callable[[str], str]]]:
+        contract: Contract = self.instance
+        slug, council = contract.slug, contract.commissioner.slug
+        return {
+            "slug": (
+                slug,
+                lambda sent: (
+                    f"The slug cannot change: this contract's is '{slug}', not "
+                    f"'{sent}'. A contract under another slug is a new contract (POST)."
+                ),
+            ),
+            "commissioner": (
+                council,
+                lambda sent: (
+                    f"The commissioner cannot change: this contract's is '{council}', not '{sent}'."
+                ),
+            ),
+        }
 
 
 # Up to six decimal places are stored (kpis.models.VALUE_FIELD), so no more are shown.
@@ -420,6 +490,7 @@ class MeasureWriteSerializer(CheckedModelSerializer):
     error_fields = {"slug": "code", "measure_set": "code"}
     # The code's and the slug's uniqueness are checked in validate(), naming the clash.
     check_constraints = False
+    fixed_fields = ("slug",)
 
     class Meta:
         model = Measure
@@ -444,6 +515,21 @@ class MeasureWriteSerializer(CheckedModelSerializer):
     def new_instance(self) -> Measure:
         return Measure(measure_set=self.context["contract"].measure_set)
 
+    def fixed_values(self, data: Mapping[str, Any]) -> dict[str, tuple[Any, Callable[[str], str]]]:
+        code = data.get("code", getattr(self.instance, "code", None))
+        if not isinstance(code, str) or not measure_slug(code):
+            return {}  # no code, or a bad one: the code's own error says so
+        slug = measure_slug(code)
+        return {
+            "slug": (
+                slug,
+                lambda sent: (
+                    f"The slug cannot change by itself: it is made from the code "
+                    f"('{code}' makes '{slug}'), not '{sent}'. Change the code instead."
+                ),
+            )
+        }
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         contract: Contract = self.context["contract"]
         if "code" in attrs:
@@ -457,20 +543,8 @@ class MeasureWriteSerializer(CheckedModelSerializer):
                 raise serializers.ValidationError(
                     {"code": [f"{contract.slug} already has the measure {clash.code}{same}"]}
                 )
-        if self.instance is not None and self.instance.observations.exists():
-            # As the import refuses it: figures are labelled by these periods (R11).
-            for name in ("frequency", "year_type"):
-                if name in attrs and attrs[name] != getattr(self.instance, name):
-                    raise serializers.ValidationError(
-                        {
-                            name: [
-                                f"{self.instance.code} already has figures labelled by its "
-                                f"{self.instance.get_frequency_display().lower()} "
-                                f"{self.instance.year_type} periods (R11); its frequency and "
-                                "year type cannot change. Add a new measure instead."
-                            ]
-                        }
-                    )
+        # A new frequency or year type under figures (R11), or a new way of rating under
+        # official ones (R15, R16), is the model's refusal (Measure.frozen_changes).
         return super().validate(attrs)
 
 
@@ -537,10 +611,24 @@ class TargetWriteSerializer(CheckedModelSerializer):
 
 
 class TargetChangeSerializer(TargetWriteSerializer):
-    """A change to a target: its measure stays. Refused once official figures are rated
-    against it (R16): then only a target revision changes it."""
+    """A change to a target: its measure stays (sent, it must be the target's own).
+    Refused once official figures are rated against it (R16): then only a target revision
+    changes it."""
 
     measure = None  # type: ignore[assignment]
+    fixed_fields = ("measure",)
+
+    def fixed_values(self, data: Mapping[str, Any]) -> dict[str, tuple[Any, Callable[[str], str]]]:
+        slug = self.instance.measure.slug
+        return {
+            "measure": (
+                slug,
+                lambda sent: (
+                    f"The measure cannot change: this target's is '{slug}', not "
+                    f"'{sent}'. Add a target to that measure instead."
+                ),
+            )
+        }
 
     class Meta(TargetWriteSerializer.Meta):
         fields = [name for name in TargetWriteSerializer.Meta.fields if name != "measure"]
@@ -657,7 +745,7 @@ class MeasureFilter(filters.FilterSet):
     year_type = filters.ChoiceFilter(
         choices=YearType.choices, help_text="Only measures over this kind of year."
     )
-    cumulative = filters.BooleanFilter(help_text="Only cumulative (or only non-cumulative) ones.")
+    cumulative = TrueOrFalseFilter(help_text="Only cumulative (or only non-cumulative) ones.")
 
     class Meta:
         model = Measure
@@ -731,7 +819,13 @@ def definition_operations(
         title = noun.capitalize()
         refusals = {
             400: OpenApiResponse(
-                field_errors(f"{title}WriteErrors", viewset.create_serializer_class.Meta.fields),
+                field_errors(
+                    f"{title}WriteErrors",
+                    [
+                        *viewset.create_serializer_class().fields,
+                        *viewset.change_serializer_class.fixed_fields,
+                    ],
+                ),
                 description=write_errors,
             ),
             401: NOT_SIGNED_IN,
@@ -755,9 +849,10 @@ def definition_operations(
                 parameters=within,
                 responses={
                     200: listed(many=True),
-                    400: OpenApiResponse(
-                        field_errors(f"{title}FilterErrors", viewset.filterset_class.base_filters),
-                        description="A filter's value is not one the filter takes.",
+                    400: list_errors(
+                        f"{title}FilterErrors",
+                        viewset.filterset_class.base_filters,
+                        "A filter's value is not one the filter takes.",
                     ),
                     **AUTH_ERRORS,
                     404: no_page("No such contract you may see" if in_contract else ""),
@@ -830,12 +925,15 @@ def definition_operations(
     create_verb="Create",
     create_description="A contract commissioned by your council (any council, for a "
     "superuser), with an empty measure set: add its measures and targets next. Checked as "
-    "the Django admin and the contracts import check it; recorded in its history.",
-    update_description="Its name, provider and dates; its slug and commissioner stay. "
-    "Recorded in its history.",
+    "the Django admin and the contracts import check it; recorded in its history, with the "
+    "`reason` given.",
+    update_description="Its name, provider and dates. Its slug and commissioner cannot "
+    "change: sent with another value, either is refused (400). Recorded in its history, with "
+    "the `reason` given.",
     write_errors="A field is malformed or breaks a rule (the message names it): a slug "
     "already taken, an organisation that is not a council or provider, a commissioner "
-    "other than your own council, a contract ending before it starts.",
+    "other than your own council, a contract ending before it starts; on a change, another "
+    "slug or commissioner (they cannot change).",
 )
 class ContractViewSet(DefinitionWrites, ScorecardAction, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContractSerializer
@@ -901,11 +999,13 @@ DETAIL_ACTIONS = ("retrieve", "create", "update", "partial_update")
     "keyed by the slug made from its code. Targets are added under the contract's "
     "`targets/`.",
     update_description="Fields left out keep their values. A new code moves the measure to "
-    "the slug made from it. Recorded in its history.",
+    "the slug made from it; a `slug` is never written (one other than the code's is "
+    "refused). Recorded in its history, with the `reason` given.",
     write_errors="A field is malformed or breaks a rule (the message names it): a code "
     "the contract already has (or one with the same URL key), a rate without its "
-    "population base, quarters outside financial years, a new frequency or year type for "
-    "a measure that has figures (R11).",
+    "population base, quarters outside financial years, a `slug` other than the code's, a "
+    "new frequency or year type for a measure that has figures (R11), a new way of rating "
+    "one with official figures (R15, R16).",
 )
 class MeasureViewSet(OfContract, DefinitionWrites, SeriesAction, viewsets.ReadOnlyModelViewSet):
     serializer_class = MeasureSerializer
@@ -987,13 +1087,14 @@ class MeasureViewSet(OfContract, DefinitionWrites, SeriesAction, viewsets.ReadOn
     "checked as the Django admin and the targets import check it (R6); recorded in its "
     "history.",
     update_description="Allowed while no official figure is rated against what it changes "
-    "(R16); afterwards only a target revision changes it. Its measure stays; fields left "
-    "out keep their values. Recorded in its history.",
+    "(R16); afterwards only a target revision changes it. Its measure cannot change "
+    "(another is refused); fields left out keep their values. Recorded in its history, with "
+    "the `reason` given.",
     write_errors="A field is malformed or breaks a rule (the message names it): a target "
     "that contradicts itself (R6: a tolerance floor above the target, a ceiling below it, "
     "a range outside its band, a percentage outside 0-100), validity overlapping another "
-    "target's, or a change behind official figures, which only a target revision makes "
-    "(R16).",
+    "target's, a change behind official figures, which only a target revision makes "
+    "(R16), or, on a change, another measure.",
 )
 class TargetViewSet(OfContract, DefinitionWrites, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContractTargetSerializer

@@ -1,6 +1,6 @@
-"""How the API reads and writes values: exact decimals out, strict numbers and dates in,
-months as YYYY-MM, ids within the database's range, and a model's refusals as field
-errors.
+"""How the API reads and writes values: exact decimals out, strict numbers, dates and
+true/false filters in, months as YYYY-MM, ids within the database's range, and a model's
+refusals as field errors.
 
 Numbers are exact decimals written as strings with no trailing zeros ("616", "92.8"),
 never floats, so a client can reproduce the inclusive boundaries of R2.
@@ -13,9 +13,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -152,6 +154,38 @@ class StrictDateField(serializers.DateField):
             raise serializers.ValidationError(
                 f"'{value}' is not a date: write it YYYY-MM-DD, e.g. 2018-04-30."
             ) from None
+
+
+class TrueOrFalseField(forms.Field):
+    """A yes-or-no filter's value: true or false (1 or 0), in any case; blank is as if
+    not given. Anything else is refused, naming what was written, rather than read as
+    "no filter" (django-filter's own boolean filter ignores a word it does not know)."""
+
+    WORDS = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in self.empty_values:
+            return None
+        word = str(value).strip().lower()
+        if word not in self.WORDS:
+            raise forms.ValidationError(
+                f"'{value}' is not true or false: write true or false (or 1 or 0).",
+                code="invalid",
+            )
+        return self.WORDS[word]
+
+
+class TrueOrFalseFilter(filters.BooleanFilter):
+    """A boolean filter that refuses a value other than true or false (a 400 naming it).
+    Still a ``BooleanFilter``, so the schema documents it as a boolean."""
+
+    field_class = TrueOrFalseField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The value as written reaches the field (django-filter's widget turns an
+        # unknown word into "no filter" before any check could see it).
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
 
 
 def parse_month(value: str) -> periods.Period:

@@ -41,6 +41,7 @@ from contracts.api.schema import (
     ErrorDetailSerializer,
     field_errors,
     id_parameter,
+    list_errors,
     no_page,
 )
 from contracts.models import Action, Contract, Entry, MonthlyReturn, Query, ReturnState
@@ -530,9 +531,10 @@ class ReturnViewSet(WorkflowViewSet):
         parameters=[ReturnFilterSerializer],
         responses={
             200: ReturnSummarySerializer(many=True),
-            400: OpenApiResponse(
-                field_errors("ReturnFilterErrors", ReturnFilterSerializer().fields),
-                description="A filter's value is not one the filter takes; the message names it.",
+            400: list_errors(
+                "ReturnFilterErrors",
+                ReturnFilterSerializer().fields,
+                "A filter's value is not one the filter takes.",
             ),
             **AUTH_ERRORS,
             404: no_page(),

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from contracts.api.fields import MAX_ID
+from contracts.api_pagination import Pages
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -33,7 +34,7 @@ NO_CONTRACT = OpenApiResponse(
 NO_MEASURE = OpenApiResponse(
     ErrorDetailSerializer, description="No such contract you may see, or no such measure in it."
 )
-NO_PAGE = "no such page: `page` beyond the last, or not a whole number from 1"
+NO_PAGE = "no such page: `page` beyond the last"
 
 
 @extend_schema_field(
@@ -67,6 +68,27 @@ def field_errors(name: str, fields: Any) -> Any:
             field: errors(named.get(field)) for field in [*named, api_settings.NON_FIELD_ERRORS_KEY]
         },
     )
+
+
+def list_errors(name: str, fields: Any, description: str) -> OpenApiResponse:
+    """The 400 of a list: a filter's value it does not take (``fields`` as for
+    ``field_errors``), or a `page` or `page_size` that is not a whole number from 1."""
+    named = dict(fields.items()) if hasattr(fields, "items") else dict.fromkeys(fields)
+    pages = dict.fromkeys(Pages().query_parameters())
+    return OpenApiResponse(
+        field_errors(name, {**named, **pages}),
+        description=f"{description} Or `page` or `page_size` is not a whole number from 1. "
+        "Each is named with what is wrong with it.",
+    )
+
+
+def page_parameters() -> list[OpenApiParameter]:
+    """`page` and `page_size` as every list documents them, for a paginated document that
+    is not a list view (the scorecard)."""
+    return [
+        OpenApiParameter(name, schema, OpenApiParameter.QUERY, description=description)
+        for name, (schema, description) in Pages().query_parameters().items()
+    ]
 
 
 def no_page(what: str = "") -> OpenApiResponse:

@@ -24,9 +24,12 @@ from contracts.api.schema import (
     MEASURE_SLUG,
     NO_CONTRACT,
     NO_MEASURE,
-    field_errors,
+    list_errors,
+    no_page,
+    page_parameters,
     path_parameter,
 )
+from contracts.api_pagination import Pages
 from contracts.models import Contract
 from kpis import periods, rating
 from kpis.models import Flag, Kind, Measure, Unit
@@ -166,10 +169,17 @@ class ScorecardRowSerializer(serializers.Serializer):
 
 
 class ScorecardSerializer(serializers.Serializer):
+    """A page of the scorecard: the envelope of every list (``contracts.api_pagination``)
+    with the contract and month it is of."""
+
     contract = serializers.SlugField(help_text="The contract's slug.")
     period = serializers.CharField(help_text="The scorecard month, YYYY-MM.")
-    count = serializers.IntegerField(help_text="How many measures (rows) there are.")
-    results = ScorecardRowSerializer(many=True)
+    count = serializers.IntegerField(help_text="How many measures (rows) there are in all.")
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last.")
+    previous = serializers.URLField(
+        allow_null=True, help_text="The previous page; null on the first."
+    )
+    results = ScorecardRowSerializer(many=True, help_text="This page's rows.")
 
 
 # --- a measure's statistical process control series -----------------------------------
@@ -433,24 +443,29 @@ class ScorecardAction:
         description=(
             "Every measure of the contract with its latest figure covering a period that ends "
             "on or before the month's end, rated against the target in force for that period "
-            "(R13). Not paginated: a scorecard is one document listing every measure, or those "
-            "of the `kind` and `status` asked for. "
+            "(R13), or those of the `kind` and `status` asked for, in the contract's order. "
+            "Paginated as every list is (`page`, `page_size`), with the contract and month. "
             "Draft figures appear (flagged `draft`) only for those who may see drafts: provider "
             "staff, commissioners and admins; readers see official figures only."
         ),
-        parameters=[path_parameter("slug", CONTRACT_SLUG), ScorecardQuerySerializer],
+        parameters=[
+            path_parameter("slug", CONTRACT_SLUG),
+            ScorecardQuerySerializer,
+            *page_parameters(),
+        ],
         responses={
             200: ScorecardSerializer,
-            400: OpenApiResponse(
-                field_errors("ScorecardQueryErrors", ScorecardQuerySerializer().fields),
-                description="`period` is not a month written YYYY-MM, or `kind` or `status` "
-                "is not one of its values.",
+            400: list_errors(
+                "ScorecardQueryErrors",
+                ScorecardQuerySerializer().fields,
+                "`period` is not a month written YYYY-MM, or `kind` or `status` is not one of "
+                "its values.",
             ),
             **AUTH_ERRORS,
-            404: NO_CONTRACT,
+            404: no_page(NO_CONTRACT.description.rstrip(".")),
         },
     )
-    @action(detail=True, pagination_class=None, filter_backends=[])
+    @action(detail=True, pagination_class=Pages, filter_backends=[])
     def scorecard(self, request: Request, slug: str) -> Response:
         contract = self.get_object()  # type: ignore[attr-defined]
         query = checked(ScorecardQuerySerializer, request.query_params)
@@ -465,12 +480,10 @@ class ScorecardAction:
             if (kind is None or row.measure.kind == kind)
             and (verdict is None or row.verdict.status == verdict)
         ]
-        document = {
-            "contract": contract.slug,
-            "period": month.label,
-            "count": len(rows),
-            "results": rows,
-        }
+        paginator: Pages = self.paginator  # type: ignore[attr-defined]
+        page = paginator.paginate_queryset(rows, request, view=self)
+        listed = paginator.get_paginated_response(page).data
+        document = {"contract": contract.slug, "period": month.label, **listed}
         return Response(ScorecardSerializer(document).data)
 
 

@@ -325,7 +325,12 @@ def test_schema_documents_every_endpoint_with_its_errors():
         "/api/v1/contracts/{slug}/scorecard/",
     }
     scorecard = paths["/api/v1/contracts/{slug}/scorecard/"]["get"]
-    assert "Not paginated" in scorecard["description"]
+    # Paged as every list is, with the contract and month it is of.
+    assert "Paginated as every list is" in scorecard["description"]
     assert {"200", "400", "404"} <= set(scorecard["responses"])
-    assert "period" in [p["name"] for p in scorecard["parameters"]]
+    assert {"period", "kind", "status", "page", "page_size"} <= {
+        p["name"] for p in scorecard["parameters"]
+    }
+    page = schema["components"]["schemas"]["Scorecard"]["properties"]
+    assert list(page) == ["contract", "period", "count", "next", "previous", "results"]
     assert "404" in paths["/api/v1/contracts/{slug}/"]["get"]["responses"]

@@ -183,13 +183,66 @@ def test_admin_changes_a_contract_and_its_history_names_them(admin, contract):
     )
 
 
-def test_slug_and_commissioner_stay_when_a_contract_changes(admin, contract, provider):
-    response = token_client(admin).put(
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_new_slug_or_commissioner_is_refused_naming_each(admin, contract, provider, method):
+    council = contract.commissioner.slug
+    OrganisationFactory(slug="elsewhere", kind=Organisation.Kind.COUNCIL)
+
+    response = getattr(token_client(admin), method)(
         "/api/v1/contracts/fostering/",
         {
             "slug": "renamed",
             "commissioner": "elsewhere",
-            "name": "Fostering",
+            "name": "Fostering services",
+            "provider": provider.slug,
+            "start": "2017-04-01",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "slug": [
+            "The slug cannot change: this contract's is 'fostering', not 'renamed'. A contract "
+            "under another slug is a new contract (POST)."
+        ],
+        "commissioner": [
+            f"The commissioner cannot change: this contract's is '{council}', not 'elsewhere'."
+        ],
+    }
+    contract.refresh_from_db()
+    assert (contract.slug, contract.commissioner.slug, contract.name, contract.provider) == (
+        "fostering",
+        council,
+        "Fostering",
+        contract.provider,
+    )
+    assert contract.provider != provider
+    assert contract.history.count() == 1
+
+
+def test_a_bad_field_and_a_new_slug_are_refused_together(admin, contract):
+    response = token_client(admin).patch(
+        "/api/v1/contracts/fostering/", {"slug": None, "start": "soon"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "start": ["'soon' is not a date: write it YYYY-MM-DD, e.g. 2018-04-30."],
+        "slug": [
+            "The slug cannot change: this contract's is 'fostering', not 'null'. A contract "
+            "under another slug is a new contract (POST)."
+        ],
+    }
+
+
+def test_a_change_may_repeat_the_slug_and_commissioner_it_has(admin, contract, provider):
+    response = token_client(admin).put(
+        "/api/v1/contracts/fostering/",
+        {
+            "slug": "fostering",
+            "commissioner": contract.commissioner.slug,
+            "name": "Fostering services",
             "provider": provider.slug,
             "start": "2017-04-01",
         },
@@ -198,9 +251,9 @@ def test_slug_and_commissioner_stay_when_a_contract_changes(admin, contract, pro
 
     assert response.status_code == 200, response.json()
     contract.refresh_from_db()
-    assert (contract.slug, contract.commissioner.slug, contract.provider) == (
+    assert (contract.slug, contract.name, contract.provider) == (
         "fostering",
-        contract.commissioner.slug,
+        "Fostering services",
         provider,
     )
 
@@ -314,9 +367,39 @@ def test_a_measure_with_figures_keeps_its_frequency(admin, contract):
     )
 
     assert response.status_code == 400
-    assert "its frequency and year type cannot change" in response.json()["frequency"][0]
+    # The model's refusal (Measure.frozen_changes, R11), as the admin and the import give it.
+    assert response.json() == {
+        "frequency": [
+            "KPI 1: the frequency cannot change from 'monthly' (Monthly) to 'annual' (Annual): "
+            "its figures are labelled by its monthly financial periods (R11); its frequency and "
+            "year type cannot change. Add a new measure instead."
+        ]
+    }
     measure.refresh_from_db()
     assert measure.frequency == "monthly"
+
+
+def test_a_measure_with_figures_keeps_its_year_type_in_the_models_words(admin, contract):
+    measure = MeasureFactory(measure_set=contract.measure_set, code="KPI 1")
+    ObservationFactory(measure=measure, period="2018-04")
+
+    response = token_client(admin).put(
+        "/api/v1/contracts/fostering/measures/kpi-1/",
+        {
+            "code": "KPI 1",
+            "title": measure.title,
+            "kind": "kpi",
+            "unit": "percent",
+            "year_type": "calendar",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    (message,) = response.json()["year_type"]
+    assert message.startswith("KPI 1: the year type cannot change from 'financial'")
+    measure.refresh_from_db()
+    assert measure.year_type == "financial"
 
 
 def test_a_new_code_moves_the_measure_to_its_new_slug(admin, contract):
@@ -332,6 +415,40 @@ def test_a_new_code_moves_the_measure_to_its_new_slug(admin, contract):
     assert response.json()["url"].endswith("/measures/kpi-1a/")
     measure = Measure.objects.get(measure_set=contract.measure_set)
     assert (measure.code, measure.slug, measure.polarity) == ("KPI 1a", "kpi-1a", "")
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_measure_slug_is_made_from_its_code_and_never_written(admin, contract, method):
+    MeasureFactory(measure_set=contract.measure_set, code="KPI 1", title="Carers")
+    client = token_client(admin)
+    url = "/api/v1/contracts/fostering/measures/kpi-1/"
+    body = {"code": "KPI 1", "title": "Carers", "kind": "kpi", "unit": "percent"}
+
+    refused = getattr(client, method)(url, {**body, "slug": "carers"}, format="json")
+    repeated = getattr(client, method)(url, {**body, "slug": "kpi-1"}, format="json")
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "slug": [
+            "The slug cannot change by itself: it is made from the code ('KPI 1' makes "
+            "'kpi-1'), not 'carers'. Change the code instead."
+        ]
+    }
+    assert repeated.status_code == 200, repeated.json()
+    assert Measure.objects.get(measure_set=contract.measure_set).slug == "kpi-1"
+
+
+def test_a_new_measure_with_a_slug_not_made_from_its_code_is_refused(admin, contract):
+    response = token_client(admin).post(
+        "/api/v1/contracts/fostering/measures/",
+        {"code": "SM 1.1", "slug": "carers", "title": "Carers", "kind": "mi", "unit": "count"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["slug"]
+    assert "('SM 1.1' makes 'sm-1-1'), not 'carers'" in response.json()["slug"][0]
+    assert not contract.measure_set.measures.exists()
 
 
 @pytest.mark.parametrize("role", [Role.COMMISSIONER, Role.READER])
@@ -479,6 +596,43 @@ def test_overlapping_and_backwards_targets_are_refused(admin, kpi1):
     assert Target.objects.count() == 1
 
 
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_target_change_refuses_another_measure(admin, contract, kpi1, method):
+    target = TargetFactory(measure=kpi1, valid_from=dt.date(2017, 4, 1))
+    MeasureFactory(measure_set=contract.measure_set, code="KPI 2")
+
+    response = getattr(token_client(admin), method)(
+        f"/api/v1/contracts/fostering/targets/{target.pk}/",
+        {"measure": "kpi-2", "valid_from": "2017-04-01", "target": "90"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "measure": [
+            "The measure cannot change: this target's is 'kpi-1', not 'kpi-2'. Add a target to "
+            "that measure instead."
+        ]
+    }
+    target.refresh_from_db()
+    assert (target.measure, target.target) == (kpi1, Decimal("95"))
+    assert target.history.count() == 1
+
+
+def test_a_target_change_may_repeat_its_measure(admin, kpi1):
+    target = TargetFactory(measure=kpi1, valid_from=dt.date(2017, 4, 1))
+
+    response = token_client(admin).patch(
+        f"/api/v1/contracts/fostering/targets/{target.pk}/",
+        {"measure": "kpi-1", "target": "90"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    target.refresh_from_db()
+    assert target.target == Decimal("90")
+
+
 def test_a_target_names_a_measure_of_its_contract(admin, kpi1):
     elsewhere = MeasureFactory(code="KPI 9")  # another measure set's
 
@@ -521,3 +675,105 @@ def test_targets_of_a_contract_are_read_by_everyone_party_to_it(contract, kpi1):
 
     assert body["count"] == 1
     assert (body["results"][0]["code"], body["results"][0]["target"]) == ("KPI 1", "95")
+
+
+# --- why: the reason in the history ----------------------------------------------------
+
+
+def test_each_write_records_the_reason_it_gives(admin, council, provider, contract, kpi1):
+    client = token_client(admin)
+    target = TargetFactory(measure=kpi1, valid_from=dt.date(2017, 4, 1))
+
+    made = client.post(
+        "/api/v1/contracts/",
+        new_contract(council, provider, reason="Residential care from April 2019"),
+        format="json",
+    )
+    renamed = client.patch(
+        "/api/v1/contracts/fostering/",
+        {"name": "Fostering services", "reason": "Renamed by the 2019 variation"},
+        format="json",
+    )
+    measured = client.put(
+        "/api/v1/contracts/fostering/measures/kpi-1/",
+        {
+            "code": "KPI 1",
+            "title": "Carers approved",
+            "kind": "kpi",
+            "unit": "percent",
+            "reason": "Title agreed at the review",
+        },
+        format="json",
+    )
+    targeted = client.patch(
+        f"/api/v1/contracts/fostering/targets/{target.pk}/",
+        {"target": "92", "reason": "Target lowered for 2017/18"},
+        format="json",
+    )
+
+    assert [r.status_code for r in (made, renamed, measured, targeted)] == [201, 200, 200, 200]
+    assert "reason" not in made.json() and "reason" not in targeted.json()
+    new = Contract.objects.get(slug="residential")
+    assert new.history.get().history_change_reason == "Residential care from April 2019"
+    assert new.measure_set.history.get().history_change_reason == (
+        "Residential care from April 2019"
+    )
+    assert (contract.history.latest().history_change_reason, contract.history.latest().name) == (
+        "Renamed by the 2019 variation",
+        "Fostering services",
+    )
+    assert kpi1.history.latest().history_change_reason == "Title agreed at the review"
+    latest = target.history.latest()
+    assert (latest.history_change_reason, latest.history_user) == (
+        "Target lowered for 2017/18",
+        admin,
+    )
+
+
+def test_a_write_without_a_reason_records_the_apis(admin, kpi1):
+    response = token_client(admin).post(
+        "/api/v1/contracts/fostering/targets/",
+        {"measure": "kpi-1", "valid_from": "2018-04-01", "target": "90"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert Target.objects.get().history.get().history_change_reason == "Saved through the API"
+
+
+def test_a_reason_too_long_or_blank_is_refused_and_nothing_saved(admin, contract):
+    client = token_client(admin)
+    url = "/api/v1/contracts/fostering/"
+
+    long = client.patch(url, {"name": "Renamed", "reason": "x" * 101}, format="json")
+    blank = client.patch(url, {"name": "Renamed", "reason": ""}, format="json")
+
+    assert long.status_code == 400
+    assert long.json() == {"reason": ["Ensure this field has no more than 100 characters."]}
+    assert blank.status_code == 400
+    assert blank.json() == {"reason": ["This field may not be blank."]}
+    contract.refresh_from_db()
+    assert contract.name == "Fostering"
+    assert contract.history.count() == 1
+
+
+def test_the_schema_documents_the_reason_of_every_write():
+    schemas = APIClient().get("/api/schema/?format=json").json()["components"]["schemas"]
+
+    for name in (
+        "ContractWrite",
+        "ContractChange",
+        "PatchedContractChange",
+        "MeasureWrite",
+        "PatchedMeasureWrite",
+        "TargetWrite",
+        "TargetChange",
+        "PatchedTargetChange",
+    ):
+        reason = schemas[name]["properties"]["reason"]
+        assert reason["maxLength"] == 100, name
+        assert "Saved through the API" in reason["description"], name
+        assert "reason" not in schemas[name].get("required", []), name
+    for name in ("ContractWriteErrors", "MeasureWriteErrors", "TargetWriteErrors"):
+        assert "reason" in schemas[name]["properties"], name
+    assert "slug" in schemas["MeasureWriteErrors"]["properties"]

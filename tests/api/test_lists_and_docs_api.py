@@ -80,6 +80,64 @@ def test_page_size_is_capped_at_200(contract, commissioner):
     assert "page=2" in body["next"]
 
 
+@pytest.mark.parametrize("size", ["0", "-5", "abc", "2.5", "1e2"])
+def test_a_malformed_page_size_is_refused_naming_it_and_the_value(contract, commissioner, size):
+    MeasureFactory(measure_set=contract.measure_set, code="KPI 1")
+
+    response = client_for(commissioner).get(
+        f"/api/v1/contracts/fostering/measures/?page_size={size}"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "page_size": [
+            f"'{size}' is not a page size: write a whole number from 1 (200 at most are shown "
+            "a page)."
+        ]
+    }
+
+
+@pytest.mark.parametrize("number", ["0", "-1", "abc", "last", "1.0"])
+def test_a_malformed_page_is_a_400_naming_it_not_a_404(contract, commissioner, number):
+    MeasureFactory(measure_set=contract.measure_set, code="KPI 1")
+
+    response = client_for(commissioner).get(f"/api/v1/contracts/?page={number}")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "page": [f"'{number}' is not a page number: write a whole number from 1."]
+    }
+
+
+def test_every_list_refuses_a_malformed_page_naming_both_parameters(contract):
+    officer = member(contract.commissioner, Role.OFFICER)
+    client = client_for(officer)
+    lists = [
+        "/api/v1/contracts/",
+        "/api/v1/contracts/fostering/measures/",
+        "/api/v1/contracts/fostering/targets/",
+        "/api/v1/returns/",
+        "/api/v1/retained/datasets/",
+        "/api/v1/contracts/fostering/scorecard/",
+    ]
+
+    for url in lists:
+        response = client.get(f"{url}?page=x&page_size=-5")
+
+        assert response.status_code == 400, url
+        assert set(response.json()) == {"page", "page_size"}, url
+
+
+def test_a_blank_page_or_page_size_is_as_if_not_given(contract, commissioner):
+    for n in range(1, 4):
+        MeasureFactory(measure_set=contract.measure_set, code=f"KPI {n}", display_order=n)
+    client = client_for(commissioner)
+
+    body = client.get("/api/v1/contracts/fostering/measures/?page=&page_size=").json()
+
+    assert (body["count"], codes(body)) == (3, ["KPI 1", "KPI 2", "KPI 3"])
+
+
 # --- filters ---------------------------------------------------------------------------
 
 
@@ -140,6 +198,26 @@ def test_a_filter_value_it_does_not_take_is_refused_naming_the_filter(contract, 
     assert list(day.json()) == ["active_on"]
     assert scorecard.status_code == 400
     assert '"great" is not a valid choice.' in scorecard.json()["status"]
+
+
+def test_measures_filter_by_cumulative_and_refuse_a_word_that_is_not_true_or_false(
+    contract, commissioner
+):
+    MeasureFactory(measure_set=contract.measure_set, code="KPI 1", display_order=1)
+    MeasureFactory(measure_set=contract.measure_set, code="SM 1", cumulative=True, display_order=2)
+    client = client_for(commissioner)
+    url = "/api/v1/contracts/fostering/measures/"
+
+    maybe = client.get(f"{url}?cumulative=maybe")
+
+    assert maybe.status_code == 400
+    assert maybe.json() == {
+        "cumulative": ["'maybe' is not true or false: write true or false (or 1 or 0)."]
+    }
+    assert codes(client.get(f"{url}?cumulative=true").json()) == ["SM 1"]
+    assert codes(client.get(f"{url}?cumulative=False").json()) == ["KPI 1"]
+    assert codes(client.get(f"{url}?cumulative=1").json()) == ["SM 1"]
+    assert codes(client.get(f"{url}?cumulative=").json()) == ["KPI 1", "SM 1"]
 
 
 def test_targets_filter_by_measure_and_day_in_force(contract, commissioner):
@@ -235,6 +313,30 @@ def test_retained_datasets_are_paginated_and_filtered(contract):
     assert list(bad.json()) == ["kind"]
 
 
+def test_retained_datasets_filter_by_is_final_and_refuse_a_word_that_is_not_true_or_false(
+    contract,
+):
+    council = contract.commissioner
+    Dataset.objects.create(
+        council=council, kind=Dataset.Kind.ADMISSIONS, year="2017", is_final=True
+    )
+    Dataset.objects.create(council=council, kind=Dataset.Kind.ADMISSIONS, year="2018")
+    client = client_for(member(council, Role.OFFICER))
+    url = "/api/v1/retained/datasets/"
+
+    def years(query: str) -> list[str]:
+        return [d["year"] for d in client.get(f"{url}?{query}").json()["results"]]
+
+    maybe = client.get(f"{url}?is_final=maybe")
+
+    assert maybe.status_code == 400
+    assert maybe.json() == {
+        "is_final": ["'maybe' is not true or false: write true or false (or 1 or 0)."]
+    }
+    assert years("is_final=true") == ["2017"]
+    assert years("is_final=0") == ["2018"]
+
+
 # --- the schema and its documentation page ---------------------------------------------
 
 
@@ -243,7 +345,8 @@ def schema() -> dict:
 
 
 def test_every_list_documents_its_pages_and_filters():
-    paths = schema()["paths"]
+    schema_ = schema()
+    paths = schema_["paths"]
     lists = {
         "/api/v1/contracts/": {"commissioner", "provider", "active_on"},
         "/api/v1/contracts/{contract_slug}/measures/": {
@@ -262,7 +365,14 @@ def test_every_list_documents_its_pages_and_filters():
         operation = paths[path]["get"]
         names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
         assert names >= {"page", "page_size", *filters}, path
+        pages = {p["name"]: p["schema"] for p in operation["parameters"] if "page" in p["name"]}
+        assert pages == {"page": {"type": "integer", "minimum": 1}} | {
+            "page_size": {"type": "integer", "minimum": 1}
+        }, path
         assert {"200", "400", "404"} <= set(operation["responses"]), path
+        refused = operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
+        errors = schema_["components"]["schemas"][refused.split("/")[-1]]["properties"]
+        assert {"page", "page_size", *filters} <= set(errors), path
         listed = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert listed.split("/")[-1].startswith("Paginated"), path
 

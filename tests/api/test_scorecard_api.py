@@ -107,8 +107,10 @@ def test_every_row_has_exactly_the_interface_fields(contract, commissioner):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"contract", "period", "count", "results"}
+    # Every list's envelope (interfaces.md), with the contract and month.
+    assert list(body) == ["contract", "period", "count", "next", "previous", "results"]
     assert (body["contract"], body["period"], body["count"]) == ("fostering", "2018-04", 2)
+    assert (body["next"], body["previous"]) == (None, None)
     for row in body["results"]:
         assert set(row) == INTERFACE_FIELDS | EXTRA_FIELDS
     row = rows_by_code(body)["KPI 1"]
@@ -313,9 +315,9 @@ def _build(contract, n_measures: int, n_months: int) -> None:
     Observation.objects.bulk_create(figures)
 
 
-def _scorecard_queries(user, slug: str, period: str | None) -> int:
+def _scorecard_queries(user, slug: str, period: str | None, pages: str = "") -> int:
     client = client_for(user)
-    query = f"?period={period}" if period else ""
+    query = "?" + "&".join(q for q in (f"period={period}" if period else "", pages) if q)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(f"/api/v1/contracts/{slug}/scorecard/{query}")
     assert response.status_code == 200
@@ -334,3 +336,59 @@ def test_scorecard_costs_a_fixed_number_of_queries(role, period):
     assert _scorecard_queries(user, small.slug, period) == _scorecard_queries(
         user, large.slug, period
     )
+
+
+def test_a_page_of_the_scorecard_costs_what_the_whole_does():
+    small = ContractFactory()
+    large = ContractFactory(commissioner=small.commissioner)
+    _build(small, n_measures=2, n_months=2)
+    _build(large, n_measures=20, n_months=24)
+    user = member(small.commissioner, Role.COMMISSIONER)
+
+    whole = _scorecard_queries(user, small.slug, "2018-04")
+
+    assert _scorecard_queries(user, large.slug, "2018-04", "page=2&page_size=7") == whole
+    assert _scorecard_queries(user, large.slug, "2018-04", "page_size=200") == whole
+
+
+# --- pages -----------------------------------------------------------------------------
+
+
+def test_the_scorecard_pages_as_every_list_does(contract, commissioner):
+    for n in range(1, 6):
+        measure(contract, f"KPI {n}", display_order=n)
+    client = client_for(commissioner)
+    url = "/api/v1/contracts/fostering/scorecard/?period=2018-04&kind=kpi&page_size=2"
+
+    first = client.get(url).json()
+    second = client.get(first["next"]).json()
+    last = client.get(second["next"]).json()
+
+    assert (first["contract"], first["period"], first["count"]) == ("fostering", "2018-04", 5)
+    assert [r["code"] for r in first["results"]] == ["KPI 1", "KPI 2"]
+    assert first["previous"] is None
+    # The links keep the month, the filters and the page size.
+    assert "period=2018-04" in first["next"] and "kind=kpi" in first["next"]
+    assert "page=2" in first["next"] and "page_size=2" in first["next"]
+    assert [r["code"] for r in second["results"]] == ["KPI 3", "KPI 4"]
+    assert client.get(second["previous"]).json()["results"] == first["results"]
+    assert ([r["code"] for r in last["results"]], last["next"]) == (["KPI 5"], None)
+    assert (last["contract"], last["period"], last["count"]) == ("fostering", "2018-04", 5)
+
+
+def test_a_scorecard_page_past_the_last_is_a_404_and_a_malformed_one_a_400(contract, commissioner):
+    measure(contract, "KPI 1")
+    client = client_for(commissioner)
+    url = "/api/v1/contracts/fostering/scorecard/?period=2018-04"
+
+    beyond = client.get(f"{url}&page=2")
+    malformed = client.get(f"{url}&page=two&page_size=0")
+
+    assert beyond.status_code == 404
+    assert malformed.status_code == 400
+    assert malformed.json() == {
+        "page": ["'two' is not a page number: write a whole number from 1."],
+        "page_size": [
+            "'0' is not a page size: write a whole number from 1 (200 at most are shown a page)."
+        ],
+    }
