@@ -44,7 +44,7 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     reason = forms.CharField(
-        label="Reason",
+        label="Reason for the new role",
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept in the person's history.",

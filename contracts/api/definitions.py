@@ -39,6 +39,7 @@ from contracts.api.fields import (
     BlankAsNullChoiceField,
     ExactDecimalField,
     ExactModelSerializer,
+    SlugKeyField,
     StrictDateField,
     StrictDecimalField,
     TrueOrFalseFilter,
@@ -369,7 +370,7 @@ class CheckedModelSerializer(serializers.ModelSerializer):
         return instance
 
 
-class OrganisationSlugField(serializers.SlugRelatedField):
+class OrganisationSlugField(SlugKeyField):
     def __init__(self, kind: str, **kwargs: Any) -> None:
         super().__init__(
             slug_field="slug", queryset=Organisation.objects.filter(kind=kind), **kwargs
@@ -553,7 +554,7 @@ class TargetWriteSerializer(CheckedModelSerializer):
     writes it: a point target or a target range (band measures), and a tolerance either
     as a band or relative to the target (R4). Blank tolerance: none (R3)."""
 
-    measure = serializers.SlugRelatedField(
+    measure = SlugKeyField(
         slug_field="slug",
         queryset=Measure.objects.none(),
         help_text="The measure's slug (its code lower-cased, other characters as hyphens).",

@@ -175,6 +175,16 @@ class TrueOrFalseField(forms.Field):
         return self.WORDS[word]
 
 
+class SlugKeyField(serializers.SlugRelatedField):
+    """A record named by its slug. A value no slug can be (a NUL character, which
+    PostgreSQL cannot even compare) is refused as not found, before any lookup."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class TrueOrFalseFilter(filters.BooleanFilter):
     """A boolean filter that refuses a value other than true or false (a 400 naming it).
     Still a ``BooleanFilter``, so the schema documents it as a boolean."""

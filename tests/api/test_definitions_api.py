@@ -502,6 +502,22 @@ def test_admin_adds_a_target_with_a_relative_tolerance(admin, kpi1):
     assert target.history.get().history_user == admin
 
 
+def test_a_slug_no_record_can_have_is_not_found_without_a_lookup(admin, contract, kpi1):
+    # PostgreSQL cannot compare a text with a NUL character in it: such a slug must be
+    # refused as not found, not reach the database (schemathesis found the 500).
+    client = token_client(admin)
+    changed = client.patch("/api/v1/contracts/fostering/", {"provider": "trust\x00"}, format="json")
+    assert changed.status_code == 400
+    assert changed.json()["provider"] == ["'trust' is not the slug of any provider."]
+    added = client.post(
+        "/api/v1/contracts/fostering/targets/",
+        {"measure": "kpi-1\x00", "valid_from": "2018-04-01", "target": "90"},
+        format="json",
+    )
+    assert added.status_code == 400
+    assert list(added.json()) == ["measure"]
+
+
 def test_a_self_contradicting_target_is_refused_in_the_engines_words(admin, kpi1):
     # R6: higher is better, yet the tolerance floor (97) is above the target (95).
     response = token_client(admin).post(

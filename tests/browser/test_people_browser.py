@@ -81,7 +81,7 @@ def test_inviting_joining_and_changing_a_role(page: Page, council):
     page.goto("/people/")
     page.get_by_role("link", name="rita").click()
     page.get_by_label("Officer").check()
-    page.get_by_label("Reason (optional)").fill("Keeps the admissions data now")
+    page.get_by_label("Reason for the new role").fill("Keeps the admissions data now")
     page.get_by_role("button", name="Change role").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("is now council officer")
     expect(page.get_by_role("row", name=re.compile("Keeps the admissions data now"))).to_be_visible()
