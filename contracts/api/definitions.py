@@ -206,6 +206,23 @@ class SeriesBreakSerializer(serializers.ModelSerializer):
         fields = ["from_period", "reason"]
 
 
+# A measure's own fields, read and written alike (after its code): how it is measured and
+# rated, then the notes that describe it.
+MEASURE_FIELDS = [
+    "title",
+    "kind",
+    "unit",
+    "per",
+    "decimals",
+    "polarity",
+    "frequency",
+    "year_type",
+    "cumulative",
+    "lag_months",
+]
+MEASURE_NOTES = ["definition", "data_source", "comparability_note"]
+
+
 class MeasureSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     polarity = BlankAsNullChoiceField(
@@ -215,25 +232,7 @@ class MeasureSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Measure
-        fields = [
-            "url",
-            "code",
-            "slug",
-            "title",
-            "kind",
-            "unit",
-            "per",
-            "decimals",
-            "polarity",
-            "frequency",
-            "year_type",
-            "cumulative",
-            "lag_months",
-            "definition",
-            "data_source",
-            "comparability_note",
-            "targets",
-        ]
+        fields = ["url", "code", "slug", *MEASURE_FIELDS, *MEASURE_NOTES, "targets"]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, measure: Measure) -> str:
@@ -495,23 +494,7 @@ class MeasureWriteSerializer(CheckedModelSerializer):
 
     class Meta:
         model = Measure
-        fields = [
-            "code",
-            "title",
-            "kind",
-            "unit",
-            "per",
-            "decimals",
-            "polarity",
-            "frequency",
-            "year_type",
-            "cumulative",
-            "lag_months",
-            "display_order",
-            "definition",
-            "data_source",
-            "comparability_note",
-        ]
+        fields = ["code", *MEASURE_FIELDS, "display_order", *MEASURE_NOTES]
 
     def new_instance(self) -> Measure:
         return Measure(measure_set=self.context["contract"].measure_set)

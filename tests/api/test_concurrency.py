@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contracts import workflow
 from contracts.models import Entry, ReturnEvent, ReturnState, Role
 from kpis.models import Observation
+from tests.api.helpers import token_client
 from tests.factories import ContractFactory, MeasureFactory, TargetFactory, member
 
 # Real transactions: each thread's connection must see what the test committed.
@@ -35,19 +35,6 @@ only_on_postgresql = pytest.mark.skipif(
     "the sequential tests below cover the same rules here. Run with DATABASE_URL set to "
     "PostgreSQL for the threaded ones.",
 )
-
-
-@pytest.fixture(autouse=True)
-def _quick_clients(settings):
-    # WhiteNoise scans every static file for each new test client (over a second) unless
-    # it looks files up per request; that is not what these tests are about.
-    settings.WHITENOISE_AUTOREFRESH = True
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 @pytest.fixture

@@ -12,31 +12,10 @@ from rest_framework.test import APIClient
 
 from contracts.models import Role
 from kpis.models import Comparator, Polarity, SeriesBreak, Unit
+from tests.api.helpers import client_for
 from tests.factories import ContractFactory, MeasureFactory, TargetFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Factories set a password per user; the production hasher costs ~0.4 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def contract():
-    return ContractFactory(slug="fostering", name="Fostering")
-
-
-@pytest.fixture
-def commissioner(contract):
-    return member(contract.commissioner, Role.COMMISSIONER)
 
 
 @pytest.fixture

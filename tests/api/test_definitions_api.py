@@ -7,11 +7,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contracts.models import Contract, Organisation, Role
 from kpis.models import Measure, MeasureSet, Target
+from tests.api.helpers import token_client
 from tests.factories import (
     ContractFactory,
     MeasureFactory,
@@ -23,18 +23,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def token_client(user) -> APIClient:
-    """Signed in as the API's clients are, with a token (not a session)."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-@pytest.fixture
-def contract():
-    return ContractFactory(slug="fostering", name="Fostering")
 
 
 @pytest.fixture

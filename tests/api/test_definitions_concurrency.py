@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from contracts.models import Role
 from kpis.models import Measure
+from tests.api.helpers import token_client
 from tests.api.test_concurrency import at_once, only_on_postgresql
 from tests.factories import ContractFactory, member
 
@@ -19,14 +18,8 @@ from tests.factories import ContractFactory, member
 pytestmark = [pytest.mark.django_db(transaction=True), only_on_postgresql]
 
 
-@pytest.fixture(autouse=True)
-def _quick_clients(settings):
-    settings.WHITENOISE_AUTOREFRESH = True
-
-
 def add_measure(user, contract_slug: str) -> Callable[[], tuple[int, dict]]:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client = token_client(user)
 
     def call() -> tuple[int, dict]:
         response = client.post(

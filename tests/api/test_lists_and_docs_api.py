@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from contracts.models import Role
 from kpis.models import Kind, Measure, Polarity
 from retained_services.models import Dataset
+from tests.api.helpers import client_for
 from tests.factories import (
     ContractFactory,
     MeasureFactory,
@@ -26,22 +27,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def contract():
-    return ContractFactory(slug="fostering", name="Fostering")
-
-
-@pytest.fixture
-def commissioner(contract):
-    return member(contract.commissioner, Role.COMMISSIONER)
 
 
 def codes(body: dict) -> list[str]:

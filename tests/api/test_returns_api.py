@@ -8,28 +8,15 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contracts import workflow
 from contracts.models import Entry, MonthlyReturn, Query, ReturnEvent, ReturnState, Role
 from kpis.models import Frequency, Observation
+from tests.api.helpers import token_client
 from tests.factories import ContractFactory, MeasureFactory, TargetFactory, member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _quick_clients(settings):
-    # WhiteNoise scans every static file for each new test client (over a second) unless
-    # it looks files up per request; that is not what these tests are about.
-    settings.WHITENOISE_AUTOREFRESH = True
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
 
 
 @pytest.fixture

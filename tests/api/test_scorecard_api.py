@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from contracts.models import Role
 from kpis import periods
 from kpis.models import Frequency, Observation, Polarity, Unit
+from tests.api.helpers import client_for
 from tests.factories import (
     ContractFactory,
     MeasureFactory,
@@ -23,12 +24,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Factories set a password per user; the production hasher costs ~0.4 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 INTERFACE_FIELDS = {
@@ -60,20 +55,9 @@ INTERFACE_FIELDS = {
 EXTRA_FIELDS = {"per", "decimals", "display_value"}
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def contract():
     return ContractFactory(slug="fostering")
-
-
-@pytest.fixture
-def commissioner(contract):
-    return member(contract.commissioner, Role.COMMISSIONER)
 
 
 def measure(contract, code: str, **kwargs):

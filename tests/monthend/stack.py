@@ -10,17 +10,37 @@ files in a temporary folder. Everything is stopped by pid, with timeouts through
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+from django.conf import settings
+
+from tests.conftest import require_system_part
+
 ROOT = Path(__file__).resolve().parents[2]
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+# The marks of a test module whose tests use a worker: the worker must see what the test
+# commits, which SQLite's in-memory test database cannot offer.
+WORKER_TEST_MARKS = [
+    pytest.mark.skipif(
+        not ON_POSTGRES,
+        reason="needs PostgreSQL shared between the test and the Celery worker process "
+        "(set DATABASE_URL=postgres://...); SQLite's test database is private to the test",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def free_port() -> int:
@@ -62,6 +82,24 @@ def database_url(settings_dict: dict[str, Any]) -> str:
     host = settings_dict.get("HOST") or "127.0.0.1"
     port = settings_dict.get("PORT") or 5432
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+@contextmanager
+def running_stack(folder: Path, database: str) -> Iterator[Stack]:
+    """A stack with its Redis started (the test starts the worker as it needs), closed after;
+    the worker's log is printed last, so pytest shows it when the test fails."""
+    require_system_part(
+        "redis-server", shutil.which("redis-server") is not None, "apt-get install -y redis-server"
+    )
+    stack = Stack(folder, database)
+    try:
+        stack.start_redis()
+        yield stack
+    finally:
+        try:
+            stack.close()
+        finally:
+            print(stack.log())
 
 
 class Stack:

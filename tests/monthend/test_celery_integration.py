@@ -8,7 +8,6 @@ when DATABASE_URL points at PostgreSQL.
 
 from __future__ import annotations
 
-import shutil
 import time
 from contextlib import contextmanager
 
@@ -21,37 +20,16 @@ from kombu import pools
 from config.celery import app as celery_app
 from contracts import tasks, workflow
 from contracts.models import MonthlyReturn, NarrativePrompt, Notification, RatingRun, ReturnState
-from tests.conftest import require_system_part
 from tests.monthend.conftest import APRIL, contract_with_measures, enter, people_for
-from tests.monthend.stack import Stack, database_url, wait_for
+from tests.monthend.stack import WORKER_TEST_MARKS, Stack, database_url, running_stack, wait_for
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not ON_POSTGRES,
-        reason="needs PostgreSQL shared between the test and the Celery worker process "
-        "(set DATABASE_URL=postgres://...); SQLite's test database is private to the test",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [pytest.mark.integration, *WORKER_TEST_MARKS]
 
 
 @pytest.fixture
 def stack(transactional_db, tmp_path):
-    require_system_part(
-        "redis-server", shutil.which("redis-server") is not None, "apt-get install -y redis-server"
-    )
-    stack = Stack(tmp_path, database_url(connection.settings_dict))
-    try:
-        stack.start_redis()
+    with running_stack(tmp_path, database_url(connection.settings_dict)) as stack:
         yield stack
-    finally:
-        try:
-            stack.close()
-        finally:
-            print(stack.log())  # shown when a test fails
 
 
 def reset_publishing() -> None:

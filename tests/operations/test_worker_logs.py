@@ -8,42 +8,23 @@ commits, which SQLite's in-memory test database cannot offer.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from contracts import tasks
-from tests.conftest import require_system_part
 from tests.monthend.conftest import contract_with_measures
-from tests.monthend.stack import Stack, database_url
+from tests.monthend.stack import WORKER_TEST_MARKS, database_url, running_stack
 from tests.operations.conftest import broker_at
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-
-pytestmark = [
-    pytest.mark.skipif(
-        not ON_POSTGRES,
-        reason="needs PostgreSQL shared between the test and the Celery worker process "
-        "(set DATABASE_URL=postgres://...); SQLite's test database is private to the test",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = WORKER_TEST_MARKS
 
 
 @pytest.fixture
 def stack(transactional_db, tmp_path):
-    require_system_part(
-        "redis-server", shutil.which("redis-server") is not None, "apt-get install -y redis-server"
-    )
-    stack = Stack(tmp_path, database_url(connection.settings_dict))
-    try:
-        stack.start_redis()
+    with running_stack(tmp_path, database_url(connection.settings_dict)) as stack:
         stack.start_worker(LOG_FORMAT="json")
         yield stack
-    finally:
-        stack.close()
 
 
 def test_a_worker_s_task_lines_are_json_with_the_task_id(stack):
