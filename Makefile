@@ -38,8 +38,6 @@ run: setup
 	DEBUG=1 $(MANAGE) load_demo
 	DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
 
-# The tests run with DEBUG off, which needs a SECRET_KEY: a throwaway one unless one is set.
-test: export SECRET_KEY ?= make-test-throwaway-key-not-for-production
 test: setup
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) makemigrations --check --dry-run

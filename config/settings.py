@@ -34,26 +34,15 @@ def env_list(name: str, default: str) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
-# SECRET_KEY signs sessions, cookies and invitation links: with DEBUG off it must
-# come from the environment, or the app refuses to start. Two throwaway keys, public and
-# so never for a real deployment: development's (DEBUG on, as `make run`), and the test
-# run's. pytest sets PYTEST_VERSION for the length of a run, before pytest-django imports
-# these settings, so `.venv/bin/pytest` needs nothing; the key is put in the environment
-# for the processes the tests start (a Celery worker, a backup round trip).
-_DEV_SECRET = "django-insecure-contract-monitor-development-key-not-for-production"
-_TEST_SECRET = "django-insecure-contract-monitor-test-run-key-not-for-production"
+# SECRET_KEY signs sessions, cookies and invitation links. Without one in the
+# environment the settings carry a public development key, so management commands
+# (migrations, checks, load_demo) and the tests need nothing; the web entry points
+# (config/wsgi.py, config/asgi.py: gunicorn, runserver) refuse to serve with DEBUG off
+# on it (config.serving.require_secret_key), and `check --deploy` flags it (W009).
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY_FROM_ENVIRONMENT = bool(SECRET_KEY)
 if not SECRET_KEY:
-    if DEBUG:
-        SECRET_KEY = _DEV_SECRET
-    elif os.environ.get("PYTEST_VERSION"):
-        SECRET_KEY = os.environ["SECRET_KEY"] = _TEST_SECRET
-    else:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. With DEBUG off the app needs a long random SECRET_KEY in the "
-            "environment (for example: python -c 'import secrets; print(secrets.token_urlsafe(50))'); "
-            "for development set DEBUG=1."
-        )
+    SECRET_KEY = "django-insecure-contract-monitor-development-key-not-for-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

@@ -19,7 +19,6 @@ PROBE = (
 VARIABLES = (
     "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests; check --deploy warns of it
-    "PYTEST_VERSION",  # marks a test run, which gets a throwaway key: these run as a deployment would
 )
 A_KEY = secrets.token_urlsafe(50)
 
@@ -49,33 +48,40 @@ KEY_PROBE = (
 )
 
 
-def test_with_debug_off_a_missing_secret_key_stops_the_app_naming_it(tmp_path):
-    for env in ({}, {"DEBUG": "0"}, {"SECRET_KEY": ""}, {"DJANGO_REQUIRE_SECRET_KEY": ""}):
-        result = run(["-c", KEY_PROBE], SQLITE_PATH=str(tmp_path / "db"), **env)
-        assert result.returncode != 0, (env, result.stdout)
-        assert "ImproperlyConfigured: SECRET_KEY is not set. With DEBUG off" in result.stderr, env
-        assert "django-insecure" not in result.stdout
-    served = run(["manage.py", "check"], SQLITE_PATH=str(tmp_path / "db"))
+def test_with_debug_off_a_missing_secret_key_stops_the_web_entry_points_naming_it(tmp_path):
+    for entry in ("config.wsgi", "config.asgi"):
+        for env in ({}, {"DEBUG": "0"}, {"SECRET_KEY": ""}):
+            result = run(["-c", f"import {entry}"], SQLITE_PATH=str(tmp_path / "db"), **env)
+            assert result.returncode != 0, (entry, env)
+            assert "ImproperlyConfigured: SECRET_KEY is not set. With DEBUG off" in result.stderr, env
+    served = run(["manage.py", "runserver", "--noreload", "127.0.0.1:0"], SQLITE_PATH=str(tmp_path / "db"))
     assert served.returncode != 0 and "SECRET_KEY is not set" in served.stderr
+    deploy = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], SQLITE_PATH=str(tmp_path / "db"))
+    assert deploy.returncode != 0 and "security.W009" in deploy.stdout + deploy.stderr
 
 
-def test_development_needs_no_key_and_uses_the_public_development_one(tmp_path):
-    found = json.loads(run(["-c", KEY_PROBE], DEBUG="1", SQLITE_PATH=str(tmp_path / "db")).stdout)
-    assert found["key"] == "django-insecure-contract-monitor-development-key-not-for-production"
-    assert found["environ"] is None
-
-
-def test_a_test_run_gets_a_throwaway_key_that_its_own_processes_inherit(tmp_path):
-    result = run(["-c", KEY_PROBE], PYTEST_VERSION="9", SQLITE_PATH=str(tmp_path / "db"))
+def test_management_commands_need_no_key(tmp_path):
+    # Migrations and checks run on a development machine (and in CI) with no key set.
+    result = run(["manage.py", "makemigrations", "--check", "--dry-run"], SQLITE_PATH=str(tmp_path / "db"))
     assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout)
-    assert found["key"] == found["environ"] == "django-insecure-contract-monitor-test-run-key-not-for-production"
+    assert "No changes detected" in result.stdout
+
+
+def test_without_a_key_the_settings_carry_the_public_development_one(tmp_path):
+    for env in ({"DEBUG": "1"}, {}):
+        found = json.loads(run(["-c", KEY_PROBE], SQLITE_PATH=str(tmp_path / "db"), **env).stdout)
+        assert found["key"] == "django-insecure-contract-monitor-development-key-not-for-production"
+        assert found["environ"] is None
+    served = run(["-c", "import config.wsgi"], DEBUG="1", SQLITE_PATH=str(tmp_path / "db"))
+    assert served.returncode == 0, served.stderr
 
 
 def test_a_given_secret_key_is_used_as_it_is(tmp_path):
-    for env in ({}, {"DEBUG": "1"}, {"PYTEST_VERSION": "9"}):
+    for env in ({}, {"DEBUG": "1"}):
         found = json.loads(run(["-c", KEY_PROBE], SECRET_KEY=A_KEY, SQLITE_PATH=str(tmp_path / "db"), **env).stdout)
         assert found["key"] == A_KEY, env
+    served = run(["-c", "import config.wsgi"], SECRET_KEY=A_KEY, SQLITE_PATH=str(tmp_path / "db"))
+    assert served.returncode == 0, served.stderr
 
 
 def test_database_and_broker_urls_move_it_to_postgresql_and_redis():
