@@ -341,7 +341,7 @@ def csp_sources(name: str, *extra: str) -> list[str]:
 
 
 # Lower-case names: django-csp takes settings named CSP_* for its old, pre-4.0 format.
-_sign_on = urlsplit(os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", ""))
+_sign_on = urlsplit(OIDC_OP_AUTHORIZATION_ENDPOINT)
 _form_action = csp_sources(
     "CSP_FORM_ACTION", *([f"{_sign_on.scheme}://{_sign_on.netloc}"] if _sign_on.netloc else [])
 )
@@ -421,8 +421,6 @@ SPECTACULAR_SETTINGS = {
     # The documentation page loads Redoc from drf-spectacular-sidecar's static files,
     # never a CDN.
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # "kind" names three vocabularies: a measure's (kpi, supporting, mi), what a return
     # owes, and a retained-service dataset's.
     "ENUM_NAME_OVERRIDES": {
