@@ -27,9 +27,10 @@ from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from contracts import resources
 from contracts.imports import FORMULA_TRIGGERS, column_letter
 from contracts.models import Contract, MonthlyReturn
+from contracts.resources import RESOURCES, number
+from contracts.returns_forms import plain_number
 from kpis import periods, rating
 from kpis.scorecard import build_scorecard
 from kpis.words import VERDICT_WORDS
@@ -46,17 +47,6 @@ def safe_text(text: str) -> str:
     if text and text[0] in FORMULA_TRIGGERS:
         return "'" + text
     return text
-
-
-def plain_number(value: Decimal) -> str:
-    """92.1, not 92.100000 or 9.21E+1."""
-    text = format(value.normalize(), "f")
-    return "0" if text == "-0" else text
-
-
-def number(value: Decimal | None) -> Decimal | None:
-    """A stored decimal without its padding zeros (92.100000 -> 92.1), for writing."""
-    return None if value is None else Decimal(plain_number(value))
 
 
 @dataclass
@@ -98,7 +88,8 @@ def write_csv(sheet: Sheet) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _xlsx_value(value: Any) -> Any:
+def xlsx_value(value: Any) -> Any:
+    """A value as a workbook cell holds it: numbers and dates as such, texts never formulas."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -129,12 +120,12 @@ def write_xlsx(sheets: Sheet | Sequence[Sheet]) -> bytes:
         ws.freeze_panes = "A2"
         header = []
         for heading in sheet.headings:
-            cell = WriteOnlyCell(ws, value=_xlsx_value(heading))
+            cell = WriteOnlyCell(ws, value=xlsx_value(heading))
             cell.font = bold
             header.append(cell)
         ws.append(header)
         for row in sheet.rows:
-            values = [_xlsx_value(v) for v in row]
+            values = [xlsx_value(v) for v in row]
             if any(isinstance(v, (date, datetime)) for v in values):
                 cells = []
                 for v in values:
@@ -181,7 +172,7 @@ def response(sheet: Sheet, fmt: str, file_stem: str) -> HttpResponse:
 
 def contract_sheet(kind: str, contract: Contract, *, include_drafts: bool = True) -> Sheet:
     """One of a contract's lists in its import headings (an export is an import file)."""
-    resource = resources.RESOURCES[kind]()
+    resource = RESOURCES[kind]()
     dataset = resource.export(
         queryset=resource.contract_queryset(contract, include_drafts=include_drafts)
     )

@@ -894,9 +894,12 @@ class Context:
         self._contracts: dict[str, Contract | None] = {}
         self._measures: dict[int, dict[str, Measure]] = {}
         self._organisations: dict[str, Organisation | None] = {}
+        # The history's change reason holds 100 characters (django-simple-history).
         self.reason = (
             f"Imported from {self.file_name}" if self.file_name else "Imported from a file"
-        )
+        )[:100]
+        authenticated = self.user is not None and getattr(self.user, "is_authenticated", False)
+        self.history_user = self.user if authenticated else None
 
     @property
     def problems(self) -> list[Problem]:
@@ -1008,10 +1011,7 @@ class Context:
 
 def stamp(obj: models.Model, ctx: Context) -> None:
     """Who made the change and why, for the record's history (django-simple-history)."""
-    user = (
-        ctx.user if ctx.user is not None and getattr(ctx.user, "is_authenticated", False) else None
-    )
-    obj._history_user = user  # type: ignore[attr-defined]
+    obj._history_user = ctx.history_user  # type: ignore[attr-defined]
     obj._change_reason = ctx.reason  # type: ignore[attr-defined]
 
 
@@ -1341,14 +1341,7 @@ def _import_measures(ctx: Context) -> None:
         )
 
 
-TARGET_NUMBERS = (
-    "target",
-    "target_low",
-    "target_high",
-    "tolerance_low",
-    "tolerance_high",
-    "tolerance_relative",
-)
+TARGET_NUMBERS = tuple(f for f in TargetValues.VALUE_FIELDS if f != "tolerance_unit")
 
 
 def _import_targets(ctx: Context) -> None:
@@ -1890,9 +1883,7 @@ def _write_observations(ctx: Context, figures: list[_Figure]) -> None:
             changed.append((figure, obs))
     if ctx.problems:
         return
-    user = (
-        ctx.user if ctx.user is not None and getattr(ctx.user, "is_authenticated", False) else None
-    )
+    user = ctx.history_user
     history = Observation.history.model
     if new:
         bulk_insert(Observation, [row for _, row in new])
@@ -1937,8 +1928,7 @@ def _write_observations(ctx: Context, figures: list[_Figure]) -> None:
             uploaded_by=user,
             uploaded_at=now,
         )
-        batch._change_reason = ctx.reason  # type: ignore[attr-defined]
-        batch._history_user = user  # type: ignore[attr-defined]
+        stamp(batch, ctx)
         batch.save()
         bulk_insert(
             through, [{"importbatch_id": batch.pk, "observation_id": pk} for _, pk in pairs]
@@ -2012,7 +2002,7 @@ def accept_batch(batch_id: int, user: Any) -> tuple[ImportBatch, int]:
         )
         accepted = [{**row, "is_official": True} for row in drafts.values(*TRACKED)]
         Observation.objects.filter(pk__in=drafts.values("pk")).update(is_official=True)
-        reason = f"Accepted as official in import batch {batch.pk} ({batch.file_name})"
+        reason = f"Accepted as official in import batch {batch.pk} ({batch.file_name})"[:100]
         bulk_insert(Observation.history.model, history_rows(accepted, "~", user, reason))
         batch.state = ImportBatch.State.ACCEPTED
         batch.accepted_by = user

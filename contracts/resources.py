@@ -24,15 +24,14 @@ from import_export.results import Error, Result, RowResult
 
 from contracts import imports
 from contracts.models import Contract, Organisation
+from contracts.returns_forms import plain_number
 from kpis.models import Comparator, DataGap, Measure, Observation, SeriesBreak, Target
 from retained_services.models import AdmissionsFigure, EHEFigure
 
 
-def _number(value: Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    text = format(value.normalize(), "f")
-    return Decimal("0" if text == "-0" else text)
+def number(value: Decimal | None) -> Decimal | None:
+    """A stored decimal without its padding zeros (92.100000 -> 92.1), for writing."""
+    return None if value is None else Decimal(plain_number(value))
 
 
 def col(name: str, getter: Callable[[Any], Any]) -> Field:
@@ -198,24 +197,8 @@ class MeasureResource(ImportResource):
 
     class Meta:
         model = Measure
-        fields = (
-            "contract",
-            "code",
-            "title",
-            "kind_",
-            "unit",
-            "per",
-            "polarity",
-            "frequency",
-            "year_type",
-            "cumulative",
-            "decimals",
-            "lag_months",
-            "display_order",
-            "definition",
-            "data_source",
-            "comparability_note",
-        )
+        # ``kind`` names the resource's import kind, so the column's attribute is ``kind_``.
+        fields = tuple("kind_" if h == "kind" else h for h in imports.SPECS["measures"].headings)
         export_order = fields
 
     def contract_queryset(self, contract: Contract, *, include_drafts: bool = True) -> QuerySet:
@@ -232,12 +215,12 @@ class TargetResource(ImportResource):
     code = col("code", lambda t: t.measure.code)
     valid_from = col("valid_from", lambda t: t.valid_from)
     valid_to = col("valid_to", lambda t: t.valid_to)
-    target = col("target", lambda t: _number(t.target))
-    target_low = col("target_low", lambda t: _number(t.target_low))
-    target_high = col("target_high", lambda t: _number(t.target_high))
-    tolerance_low = col("tolerance_low", lambda t: _number(t.tolerance_low))
-    tolerance_high = col("tolerance_high", lambda t: _number(t.tolerance_high))
-    tolerance_relative = col("tolerance_relative", lambda t: _number(t.tolerance_relative))
+    target = col("target", lambda t: number(t.target))
+    target_low = col("target_low", lambda t: number(t.target_low))
+    target_high = col("target_high", lambda t: number(t.target_high))
+    tolerance_low = col("tolerance_low", lambda t: number(t.tolerance_low))
+    tolerance_high = col("tolerance_high", lambda t: number(t.tolerance_high))
+    tolerance_relative = col("tolerance_relative", lambda t: number(t.tolerance_relative))
     tolerance_unit = col("tolerance_unit", lambda t: t.tolerance_unit)
     note = col("note", lambda t: t.note)
 
@@ -259,12 +242,12 @@ class ObservationResource(ImportResource):
     contract = col("contract", lambda o: _contract_slug(o.measure))
     code = col("code", lambda o: o.measure.code)
     period = col("period", lambda o: o.period)
-    value = col("value", lambda o: _number(o.value))
-    numerator = col("numerator", lambda o: _number(o.numerator))
-    denominator = col("denominator", lambda o: _number(o.denominator))
+    value = col("value", lambda o: number(o.value))
+    numerator = col("numerator", lambda o: number(o.numerator))
+    denominator = col("denominator", lambda o: number(o.denominator))
     as_at = col("as_at", lambda o: o.as_at)
     flags = col("flags", lambda o: " ".join(o.flags or []))
-    second_value = col("second_value", lambda o: _number(o.second_value))
+    second_value = col("second_value", lambda o: number(o.second_value))
     note = col("note", lambda o: o.note)
     source = col("source", lambda o: o.source)
     second_source = col("second_source", lambda o: o.second_source)
@@ -290,7 +273,7 @@ class ComparatorResource(ImportResource):
     code = col("code", lambda c: c.measure.code)
     group = col("group", lambda c: c.group)
     period = col("period", lambda c: c.period)
-    value = col("value", lambda c: _number(c.value))
+    value = col("value", lambda c: number(c.value))
     source = col("source", lambda c: c.source)
     comparable = col("comparable", lambda c: yes_no(c.comparable))
     note = col("note", lambda c: c.note)
@@ -345,11 +328,11 @@ class AdmissionsResource(ImportResource):
     year = col("year", lambda a: a.dataset.year)
     phase = col("phase", lambda a: a.phase)
     first_choice_number = col("first_choice_number", lambda a: a.first_choice_number)
-    first_choice_percent = col("first_choice_percent", lambda a: _number(a.first_choice_percent))
-    any_of_three_percent = col("any_of_three_percent", lambda a: _number(a.any_of_three_percent))
-    target_percent = col("target_percent", lambda a: _number(a.target_percent))
-    region_percent = col("region_percent", lambda a: _number(a.region_percent))
-    england_percent = col("england_percent", lambda a: _number(a.england_percent))
+    first_choice_percent = col("first_choice_percent", lambda a: number(a.first_choice_percent))
+    any_of_three_percent = col("any_of_three_percent", lambda a: number(a.any_of_three_percent))
+    target_percent = col("target_percent", lambda a: number(a.target_percent))
+    region_percent = col("region_percent", lambda a: number(a.region_percent))
+    england_percent = col("england_percent", lambda a: number(a.england_percent))
 
     class Meta:
         model = AdmissionsFigure

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from contracts import access, exports, imports, spreadsheets
 from contracts.access import Do
 from contracts.models import ImportBatch, MonthlyReturn, ReturnEvent
+from contracts.returns_forms import plain_number
 from kpis import periods
 from kpis.scorecard import latest_month
 
@@ -292,13 +293,9 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 {
                     "code": obs.measure.code,
                     "period": obs.period,
-                    "value": exports.plain_number(obs.value) if obs.value is not None else "",
-                    "numerator": exports.plain_number(obs.numerator)
-                    if obs.numerator is not None
-                    else "",
-                    "denominator": exports.plain_number(obs.denominator)
-                    if obs.denominator is not None
-                    else "",
+                    "value": plain_number(obs.value),
+                    "numerator": plain_number(obs.numerator),
+                    "denominator": plain_number(obs.denominator),
                     "flags": " ".join(obs.flags or []),
                     "official": obs.is_official,
                 }

@@ -37,11 +37,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from contracts import access, workflow
 from contracts.access import Do
-from contracts.exports import safe_text
+from contracts.exports import xlsx_value
 from contracts.imports import (
     FORMULA_TRIGGERS,
     CellError,
@@ -226,10 +225,7 @@ def build_workbook(monthly_return: MonthlyReturn, user: Any) -> bytes:
             )
         for index, column in enumerate(COLUMNS, start=1):
             value = values.get(column.key)
-            if isinstance(value, Decimal):
-                value = Decimal(plain_number(value))
-            elif isinstance(value, str):
-                value = safe_text(ILLEGAL_CHARACTERS_RE.sub("", value))  # never a formula
+            value = xlsx_value(value)  # texts never formulas
             cell = ws.cell(row=row, column=index, value=value if value != "" else None)
             cell.alignment = Alignment(wrap_text=column.width >= 26, vertical="top")
             if column.key == "as_at":

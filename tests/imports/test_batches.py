@@ -127,3 +127,26 @@ def test_a_draft_batch_figure_can_be_corrected_by_importing_it_again(cast, batch
     assert report.ok and report.updated == 1
     assert Observation.objects.get(measure__code="KPI 1", period="2018-02").value == Decimal("91")
     assert ImportBatch.objects.count() == 2
+
+
+def test_a_long_file_name_fits_the_history_records_reason(cast):
+    """The change reason of django-simple-history holds 100 characters; PostgreSQL refuses
+    a longer one, so a long file name is cut there (the batch keeps the whole name)."""
+    contract, people = cast
+    name = "onboarding-history-" + "x" * 120 + ".csv"
+    report = imports.import_file("observations", csv_bytes(HEADINGS, HISTORY), name)
+    assert report.ok
+    batch = report.batches[0]
+    assert batch.file_name == name
+    reasons = [
+        *Observation.history.filter(period="2018-01").values_list(
+            "history_change_reason", flat=True
+        ),
+        batch.history.latest().history_change_reason,
+    ]
+    assert reasons and all(r.startswith("Imported from onboarding-history-") for r in reasons)
+    assert max(len(r) for r in reasons) == 100
+    imports.accept_batch(batch.pk, people["commissioner"])
+    accepted = batch.history.latest().history_change_reason
+    assert accepted.startswith(f"Accepted as official in import batch {batch.pk}")
+    assert len(accepted) == 100
