@@ -184,8 +184,8 @@ def _verdict_row(status: workflow.EntryStatus) -> dict[str, Any]:
 
 
 def _owes_narrative(status: workflow.EntryStatus) -> bool:
-    """R9: the verdict owes a narrative and none is written yet."""
-    return status.verdict.owes_narrative and not status.entry.variance_reason.strip()
+    """R9: the verdict owes a narrative and none is written yet (as ``workflow`` decides)."""
+    return any(item.kind == "narrative" for item in status.owed)
 
 
 @dataclass(frozen=True)

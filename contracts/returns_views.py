@@ -21,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -71,6 +71,8 @@ class Refused(Exception):
 def refusal(exc: Exception, field_ids: dict[str, str] | None = None) -> Refused:
     """The workflow's and access's refusals in the pages' terms (the API's statuses)."""
     field_ids = field_ids or {}
+    if isinstance(exc, Refused):
+        return exc
     if isinstance(exc, workflow.Owed):
         return Refused([(f"entry-{item.entry_id}", item.message) for item in exc.items], exc.status)
     if isinstance(exc, workflow.StateError):
@@ -337,15 +339,7 @@ def _act(
     try:
         access.require(request.user, right, monthly_return.contract)
         act(monthly_return)
-    except Refused as refused:
-        return _return_page(
-            request,
-            monthly_return,
-            status=refused.status,
-            errors=refused.errors,
-            typed=request.POST,
-        )
-    except WORKFLOW_REFUSALS as exc:
+    except (Refused, *WORKFLOW_REFUSALS) as exc:
         refused = refusal(exc, field_ids)
         return _return_page(
             request,
@@ -537,8 +531,8 @@ def _last_figure(
     covered = measure.parse_period(entry.period)
     last = (
         Observation.objects.visible(access.may_see_drafts(request.user, monthly_return.contract))
+        .with_figure()
         .filter(measure=measure, period_end__lt=covered.start)
-        .filter(Q(value__isnull=False) | Q(numerator__isnull=False, denominator__isnull=False))
         .order_by("-period_end")
         .first()
     )

@@ -110,10 +110,6 @@ def revision_warnings(lines: Sequence[TargetRevisionLine]) -> dict[int, list[str
     return found
 
 
-def line_warnings(line: TargetRevisionLine) -> list[str]:
-    return revision_warnings([line]).get(line.pk, [])
-
-
 def save_line(
     line_id: int, actor: Any, *, values: dict[str, Any], rationale: str, confirmed: bool = False
 ) -> TargetRevisionLine:

@@ -455,6 +455,10 @@ class ObservationQuerySet(models.QuerySet):
         """Readers see official figures only (R13, R14)."""
         return self if include_drafts else self.filter(is_official=True)
 
+    def with_figure(self) -> ObservationQuerySet:
+        """Figures that can be rated: the query form of ``kpis.scorecard.has_figure``."""
+        return self.filter(Q(value__isnull=False) | Q(numerator__isnull=False, denominator__isnull=False))
+
 
 class Observation(models.Model):
     """One figure of a measure for the period it covers (R11)."""
@@ -635,7 +639,7 @@ class Rebase(models.Model):
         first figure, or is after its latest (kpis.scorecard.spc_series ignores it there)."""
         figures = (
             Observation.objects.filter(measure_id=self.measure_id)
-            .filter(Q(value__isnull=False) | Q(numerator__isnull=False, denominator__isnull=False))
+            .with_figure()
             .order_by("period_start")
         )
         first, last = figures.first(), figures.last()
