@@ -41,6 +41,7 @@ from reports.series import (
     day_words,
     latest_comparators,
     period_words,
+    plain_number,
     series_spc,
 )
 
@@ -86,11 +87,6 @@ def _difference(series: Series, a: Decimal, b: Decimal) -> str:
     return number
 
 
-def _plain(value: Decimal) -> str:
-    n = value.normalize()
-    return format(n if n != 0 else abs(n), ",f")
-
-
 def _comparable_points(series: Series) -> list[Point]:
     """The figures since the latest series break at or before the latest figure."""
     latest = series.points[-1]
@@ -106,7 +102,7 @@ def _latest(series: Series, month: periods.Period) -> Statement:
     assert latest is not None
     counts = ""
     if latest.numerator is not None and latest.denominator is not None:
-        counts = f" ({_plain(latest.numerator)} out of {_plain(latest.denominator)})"
+        counts = f" ({plain_number(latest.numerator)} out of {plain_number(latest.denominator)})"
     if latest.period.end < month.start:
         as_at = f", as at {day_words(latest.as_at)}" if latest.as_at else ""
         text = (

@@ -33,7 +33,7 @@ from kpis.scorecard import ScorecardRow, build_row, measures_with_history
 from kpis.words import DIRECTION_WORDS, FLAG_WORDS, VERDICT_COLOURS, VERDICT_WORDS
 from reports import commentary, spc_text
 from reports.models import MeasureCommentary, ReportText, Section
-from reports.series import Series, chart_spec, day_words, period_words, series_for
+from reports.series import Series, chart_spec, day_words, period_words, plain_number, series_for
 from retained_services.models import AdmissionsFigure, Dataset, EHEFigure
 
 Status = rating.Status
@@ -190,13 +190,6 @@ def measure_period(row: ScorecardRow) -> periods.Period:
     return row.measure.parse_period(row.observation.period)
 
 
-def _plain(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    n = value.normalize()
-    return format(n if n != 0 else abs(n), ",f")
-
-
 def _percent(value: Decimal | None) -> str:
     if value is None:
         return "n/a"
@@ -251,9 +244,9 @@ def _figures(row: ScorecardRow, defn: rating.Definition) -> list[dict[str, str]]
     if obs.as_at:
         rows.append({"label": "As at", "value": day_words(obs.as_at)})
     if obs.numerator is not None:
-        rows.append({"label": "Numerator", "value": _plain(obs.numerator)})
+        rows.append({"label": "Numerator", "value": plain_number(obs.numerator)})
     if obs.denominator is not None:
-        rows.append({"label": "Denominator", "value": _plain(obs.denominator)})
+        rows.append({"label": "Denominator", "value": plain_number(obs.denominator)})
     if obs.second_value is not None:
         source = obs.second_source or "Second source"
         rows.append({"label": source, "value": rating.format_value(defn, obs.second_value)})
@@ -524,7 +517,7 @@ def build_report(
                 stored=stored.get(measure.pk), revisions=revisions,
             )
         )
-        figures[measure.code] = {p.period.label: p.shown for p in series.points}
+        figures[measure.code] = _shown_figures(series)
 
     retained: dict[str, Any] = {"visible": include_retained, "admissions": None, "ehe": None}
     if include_retained:
@@ -600,6 +593,19 @@ def _paragraphs(text: str) -> list[str]:
 # --- what changed since publication ---------------------------------------------------
 
 
+def _shown_figures(series: Series) -> dict[str, str]:
+    return {p.period.label: p.shown for p in series.points}
+
+
+def official_figures(contract: Contract, month: periods.Period) -> dict[str, dict[str, str]]:
+    """Every official figure up to the month as the report shows it (``build_report``'s
+    ``figures``), without drawing or drafting the rest of the report."""
+    return {
+        measure.code: _shown_figures(series_for(measure))
+        for measure in measures_with_history(contract.measure_set, month, include_drafts=False)
+    }
+
+
 @dataclass(frozen=True)
 class Change:
     code: str
@@ -616,11 +622,12 @@ class Change:
         return f"{self.code} {self.period}: published as {self.published}, now {self.now}"
 
 
-def changes_since(published: dict[str, Any], current: dict[str, Any]) -> list[Change]:
-    """Figures that differ between a published snapshot and the current official figures
-    for the same periods (periods up to the report's month)."""
+def changes_since(
+    old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]
+) -> list[Change]:
+    """Figures that differ between a published snapshot's ``figures`` and the current
+    official figures (``official_figures``) for the same periods, up to the report's month."""
     changes = []
-    old, new = published.get("figures", {}), current.get("figures", {})
     for code in sorted(set(old) | set(new)):
         before, after = old.get(code, {}), new.get(code, {})
         for period in sorted(set(before) | set(after)):

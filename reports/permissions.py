@@ -31,6 +31,6 @@ def may_see_retained(user: AnyUser, contract: Contract) -> bool:
 
 def may_record_rebase(user: AnyUser, contract: Contract) -> bool:
     """Who may say a measure's process changed, so its limits are recalculated: the
-    council's commissioners (who sign the figures off) and admins (who keep the measures)."""
-    rights = access.rights(user, contract)
-    return Do.SIGN_OFF in rights or Do.DRAFT_TARGETS in rights
+    council's commissioners (who sign the figures off) and admins (who keep the measures),
+    the same people who write the report."""
+    return may_edit_report(user, contract)

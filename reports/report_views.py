@@ -27,20 +27,13 @@ from reports import document
 from reports import render as formats
 from reports.models import PublishedReport, ReportText, Section
 from reports.permissions import may_edit_report, may_publish_report, may_see_retained
-from reports.views import BadMonth, contract_for, month_or_latest, parse_month
+from reports.views import contract_for, month_or_404, month_or_latest
 
 FORMATS = {"html", "pdf", "docx"}
 CONTENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-
-
-def _month(period: str) -> periods.Period:
-    try:
-        return parse_month(period)
-    except BadMonth as exc:
-        raise Http404(str(exc)) from exc
 
 
 def _download(report: dict[str, Any], fmt: str, contract: Contract, month: periods.Period) -> HttpResponse:
@@ -67,7 +60,7 @@ def report_latest(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def report(request: HttpRequest, slug: str, period: str) -> HttpResponse:
     contract = contract_for(request, slug)
-    month = _month(period)
+    month = month_or_404(period)
     fmt = request.GET.get("format", "html")
     if fmt not in FORMATS:
         return HttpResponse(
@@ -126,7 +119,7 @@ class ReportTextForm(forms.Form):
 @login_required
 def report_text(request: HttpRequest, slug: str, period: str) -> HttpResponse:
     contract = contract_for(request, slug)
-    month = _month(period)
+    month = month_or_404(period)
     if not may_edit_report(request.user, contract):
         raise PermissionDenied("Only the council's commissioners and admins write the report.")
     texts = document.texts_in_force(contract, month)
@@ -177,7 +170,7 @@ def _save_texts(contract, month, texts, cleaned: dict[str, str], user) -> int:
 def report_publish(request: HttpRequest, slug: str, period: str) -> HttpResponse:
     """Freeze the official report as published (R17): its data and its document."""
     contract = contract_for(request, slug)
-    month = _month(period)
+    month = month_or_404(period)
     if not may_publish_report(request.user, contract):
         raise PermissionDenied("Only the council's commissioners publish the report.")
     data = document.build_report(contract, month, draft=False, include_retained=True)
@@ -201,7 +194,7 @@ def report_publish(request: HttpRequest, slug: str, period: str) -> HttpResponse
 @login_required
 def report_published(request: HttpRequest, slug: str, period: str) -> HttpResponse:
     contract = contract_for(request, slug)
-    month = _month(period)
+    month = month_or_404(period)
     published = (
         PublishedReport.objects.filter(contract=contract, period=month.label)
         .select_related("published_by")
@@ -216,7 +209,6 @@ def report_published(request: HttpRequest, slug: str, period: str) -> HttpRespon
     fmt = request.GET.get("format", "html")
     if fmt in ("pdf", "docx"):
         return _download(data, fmt, contract, month)
-    current = document.build_report(contract, month, draft=False, include_retained=False)
     return render(
         request,
         "reports/report_published.html",
@@ -226,7 +218,9 @@ def report_published(request: HttpRequest, slug: str, period: str) -> HttpRespon
             "published": published,
             "report": data,
             "body": published.html if retained else formats.body_html(data),
-            "changes": document.changes_since(published.data, current),
+            "changes": document.changes_since(
+                published.data.get("figures", {}), document.official_figures(contract, month)
+            ),
         },
     )
 

@@ -30,8 +30,6 @@ UNIT_LABELS = {
     "fte": "Full-time equivalents",
     "other": "Value",
 }
-_FREQUENCY_NOUNS = {"month": "month", "quarter": "quarter", "term": "term", "year": "year",
-                    "calendar_year": "year"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ class Series:
     @property
     def noun(self) -> str:
         """What one step of the series is called: month, quarter, term or year."""
-        return _FREQUENCY_NOUNS[self.period_kind]
+        return spc_text.NOUNS[self.period_kind]
 
 
 def series_for(measure: Measure, comparators: list[Comparator] | None = None) -> Series:
@@ -210,6 +208,14 @@ def period_words(period: periods.Period) -> str:
 
 def day_words(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
+
+
+def plain_number(value: Decimal | None) -> str:
+    """A numerator or denominator as written: 495, 151.8, 10,000 (never 495.000000)."""
+    if value is None:
+        return ""
+    n = value.normalize()
+    return format(n if n != 0 else abs(n), ",f")
 
 
 def crosses_break(series: Series, earlier: Point, later: Point) -> bool:

@@ -54,8 +54,9 @@ RULE_WORDS: dict[str, str] = {
 }
 CUMULATIVE_WORDS = "Not charted: a figure to date climbs through the year by construction"
 
-_NOUNS = {"month": "month", "quarter": "quarter", "term": "term", "year": "year",
-          "calendar_year": "year"}
+# What one step of a series of each period kind is called.
+NOUNS = {"month": "month", "quarter": "quarter", "term": "term", "year": "year",
+         "calendar_year": "year"}
 _NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
             "ten", "eleven", "twelve")
 
@@ -67,7 +68,7 @@ def number_words(n: int) -> str:
 
 def noun(chart: SPCSeries) -> str:
     """What one step of the series is called: month, quarter, term or year."""
-    return _NOUNS[chart.periods[0].kind] if chart.periods else "period"
+    return NOUNS[chart.periods[0].kind] if chart.periods else "period"
 
 
 def plural(n: int, word: str) -> str:

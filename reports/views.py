@@ -42,7 +42,15 @@ from kpis.words import DIRECTION_WORDS, FLAG_WORDS, VERDICT_COLOURS, VERDICT_WOR
 from reports import charts, commentary, exports, spc_text
 from reports.models import MeasureCommentary
 from reports.permissions import may_edit_report, may_record_rebase
-from reports.series import Series, chart_spec, day_words, period_words, series_for, sparkline_values
+from reports.series import (
+    Series,
+    chart_spec,
+    day_words,
+    period_words,
+    plain_number,
+    series_for,
+    sparkline_values,
+)
 
 Status = rating.Status
 
@@ -140,6 +148,14 @@ def parse_month(label: str) -> periods.Period:
             "Enter the month as YYYY-MM, for example 2018-04."
         )
     return period
+
+
+def month_or_404(label: str) -> periods.Period:
+    """The month a URL or form names, or 404: a page for a month that is not one does not exist."""
+    try:
+        return parse_month(label.strip())
+    except BadMonth as exc:
+        raise Http404(str(exc)) from exc
 
 
 def contract_for(request: HttpRequest, slug: str) -> Contract:
@@ -326,14 +342,6 @@ def measure_with_history(
     return measure
 
 
-def plain_number(value) -> str:
-    """A numerator or denominator as written: 495, 151.8 (never 495.000000)."""
-    if value is None:
-        return ""
-    n = value.normalize()
-    return format(n if n != 0 else abs(n), ",f")
-
-
 def official_only(series: Series) -> Series:
     """The series as the committee report sees it: official figures only (R14, R18)."""
     return replace(series, points=tuple(p for p in series.points if p.official))
@@ -481,11 +489,9 @@ def commentary_review(request: HttpRequest, slug: str, measure: str) -> HttpResp
     include_drafts = access.may_see_drafts(request.user, contract)
     form = CommentaryForm(request.POST)
     if not form.is_valid():
-        label = request.POST.get("period", "").strip()
-        if not _is_month(label):
-            raise Http404("No such month.")
         return _measure_response(
-            request, contract, measure, parse_month(label), include_drafts=include_drafts,
+            request, contract, measure, month_or_404(request.POST.get("period", "")),
+            include_drafts=include_drafts,
             form=form, status=400,
         )
     month = parse_month(form.cleaned_data["period"])
@@ -572,10 +578,7 @@ def record_rebase(request: HttpRequest, slug: str, measure: str) -> HttpResponse
     if not may_record_rebase(request.user, contract):
         raise PermissionDenied("Only the council's commissioners and admins record a rebase.")
     include_drafts = access.may_see_drafts(request.user, contract)
-    label = request.POST.get("period", "").strip()
-    if not _is_month(label):
-        raise Http404("No such month.")
-    month = parse_month(label)
+    month = month_or_404(request.POST.get("period", ""))
     form = RebaseForm(request.POST)
     m = measure_with_history(contract, measure, month, include_drafts=include_drafts)
     if form.is_valid():
@@ -616,11 +619,3 @@ def record_rebase(request: HttpRequest, slug: str, measure: str) -> HttpResponse
         request, contract, measure, month, include_drafts=include_drafts,
         rebase_form=form, status=400,
     )
-
-
-def _is_month(label: str) -> bool:
-    try:
-        parse_month(label.strip())
-    except BadMonth:
-        return False
-    return True

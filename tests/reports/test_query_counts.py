@@ -113,3 +113,17 @@ def test_a_fixed_number_of_queries(client, django_assert_num_queries):
             assert len(response.context["lines"]) == 60
         if "reports" in url:
             assert len(response.context["report"]["measures"]) == 60
+
+    # The published report, and which of its figures changed since (R17), read no more.
+    for contract, user in ((small, small_user), (large, large_user)):
+        client.force_login(user)
+        assert client.post(f"/reports/{contract.slug}/2018-04/publish/").status_code == 302
+    k.Observation.objects.filter(measure__measure_set=large.measure_set, period="2018-04").update(
+        value=Decimal("99.5")
+    )
+    url = "/reports/{slug}/2018-04/published/"
+    expected = queries(client, small_user, url.format(slug=small.slug))
+    client.force_login(large_user)
+    with django_assert_num_queries(expected):
+        response = client.get(url.format(slug=large.slug))
+    assert len(response.context["changes"]) == 60
