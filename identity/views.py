@@ -180,14 +180,12 @@ def _set_active(request: HttpRequest, user_id: int, active: bool) -> HttpRespons
 @login_required
 @require_POST
 def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
-    people.person_for(request.user, user_id)
     return _set_active(request, user_id, active=False)
 
 
 @login_required
 @require_POST
 def reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
-    people.person_for(request.user, user_id)
     return _set_active(request, user_id, active=True)
 
 

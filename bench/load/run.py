@@ -218,11 +218,10 @@ def report(stats_csv: Path) -> int:
 
 
 def workers_and_threads() -> str:
-    import multiprocessing
+    # What config/gunicorn.py chose, from the same environment the server was given.
+    from config import gunicorn
 
-    workers = os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() * 2 + 1))
-    threads = os.environ.get("GUNICORN_THREADS", "2")
-    return f"{workers} workers x {threads} threads, on {os.cpu_count()} cores"
+    return f"{gunicorn.workers} workers x {gunicorn.threads} threads, on {os.cpu_count()} cores"
 
 
 def main() -> int:
