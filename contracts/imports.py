@@ -57,7 +57,15 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from contracts import access
 from contracts.access import Do
-from contracts.models import Contract, Entry, ImportBatch, MonthlyReturn, Organisation, ReturnState
+from contracts.models import (
+    Contract,
+    Entry,
+    ImportBatch,
+    MonthlyReturn,
+    Organisation,
+    ReturnState,
+    measure_set_for,
+)
 from contracts.returns_forms import PlainNumberField, parse_date
 from kpis import periods, rating
 from kpis.models import (
@@ -68,7 +76,6 @@ from kpis.models import (
     Frequency,
     Kind,
     Measure,
-    MeasureSet,
     Observation,
     Polarity,
     SeriesBreak,
@@ -1232,16 +1239,8 @@ def _import_contracts(ctx: Context) -> None:
         contract = Contract.objects.filter(slug=slug).first()
         is_new = contract is None
         if contract is None:
-            measure_set = MeasureSet.objects.filter(slug=slug, contract__isnull=True).first()
-            if measure_set is None:
-                set_slug = (
-                    slug
-                    if not MeasureSet.objects.filter(slug=slug).exists()
-                    else f"{slug}-measures"
-                )
-                measure_set = MeasureSet(
-                    slug=set_slug, name=f"{values.get('name', slug)}: contract measures"[:200]
-                )
+            measure_set = measure_set_for(slug, values.get("name", slug))
+            if measure_set._state.adding:
                 stamp(measure_set, ctx)
                 measure_set.save()
             contract = Contract(slug=slug, measure_set=measure_set)

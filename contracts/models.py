@@ -29,6 +29,20 @@ class Organisation(models.Model):
         return self.name
 
 
+def measure_set_for(slug: str, name: str) -> MeasureSet:
+    """The measure set a new contract takes: one of its slug loaded before it and not yet
+    claimed by a contract, else a new one (unsaved) named after it, under its slug or,
+    when that is taken, the first free ``<slug>-measures``, ``<slug>-measures-2``, ..."""
+    unclaimed = MeasureSet.objects.filter(slug=slug, contract__isnull=True).first()
+    if unclaimed is not None:
+        return unclaimed
+    candidate, number = slug, 1
+    while MeasureSet.objects.filter(slug=candidate).exists():
+        suffix = "-measures" if number == 1 else f"-measures-{number}"
+        candidate, number = slug[: 100 - len(suffix)] + suffix, number + 1
+    return MeasureSet(slug=candidate, name=f"{name}: contract measures"[:200])
+
+
 class Contract(models.Model):
     """A council (the commissioner) commissions a provider; the contract points at its measures."""
 

@@ -63,7 +63,7 @@ from contracts.api.schema import (
     path_parameter,
 )
 from contracts.api.scorecard import ScorecardAction, SeriesAction
-from contracts.models import Contract, Organisation
+from contracts.models import Contract, Organisation, measure_set_for
 from kpis import rating
 from kpis.models import (
     VALUE_FIELD,
@@ -422,17 +422,11 @@ class ContractWriteSerializer(CheckedModelSerializer):
             contract.measure_set = self._measure_set(contract)
 
     def _measure_set(self, contract: Contract) -> MeasureSet:
-        unclaimed = MeasureSet.objects.filter(slug=contract.slug, contract__isnull=True).first()
-        if unclaimed is not None:
-            return unclaimed
-        slug, number = contract.slug, 1
-        while MeasureSet.objects.filter(slug=slug).exists():
-            suffix = "-measures" if number == 1 else f"-measures-{number}"
-            slug, number = contract.slug[: 100 - len(suffix)] + suffix, number + 1
-        measure_set = MeasureSet(slug=slug, name=f"{contract.name}: contract measures"[:200])
-        measure_set._history_user = contract._history_user  # type: ignore[attr-defined]
-        measure_set._change_reason = contract._change_reason  # type: ignore[attr-defined]
-        measure_set.save()
+        measure_set = measure_set_for(contract.slug, contract.name)
+        if measure_set._state.adding:
+            measure_set._history_user = contract._history_user  # type: ignore[attr-defined]
+            measure_set._change_reason = contract._change_reason  # type: ignore[attr-defined]
+            measure_set.save()
         return measure_set
 
 

@@ -156,3 +156,20 @@ def test_the_admin_refuses_a_start_past_the_data_with_the_models_message(client,
     assert response.status_code == 302
     contract.refresh_from_db()
     assert contract.start == dt.date(2018, 4, 1)
+
+
+def test_a_new_contracts_measure_set_takes_the_first_free_slug():
+    # One rule for the API and the import (contracts.models.measure_set_for): an unclaimed
+    # set of the contract's slug is taken; otherwise <slug>, <slug>-measures, -measures-2...
+    from contracts.models import measure_set_for
+    from kpis.models import MeasureSet
+
+    assert measure_set_for("fresh", "Fresh").slug == "fresh"
+    loaded = MeasureSet.objects.create(slug="loaded", name="Loaded first")
+    assert measure_set_for("loaded", "Loaded") == loaded
+    taken = ContractFactory(slug="taken")
+    MeasureSet.objects.filter(pk=taken.measure_set.pk).update(slug="taken")  # claimed
+    MeasureSet.objects.create(slug="taken-measures", name="Another's")
+    made = measure_set_for("taken", "Taken")
+    assert made._state.adding and made.slug == "taken-measures-2"
+    assert made.name == "Taken: contract measures"
